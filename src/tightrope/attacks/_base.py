@@ -1,0 +1,54 @@
+"""The attack extension point. A static attack turns one behavior into one or more prompts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from tightrope.records import Behavior, Message
+from tightrope.registry import Registry
+
+CONTEXT_SEPARATOR = "\n\n---\n\n"
+
+
+def behavior_prompt(behavior: Behavior) -> str:
+    """Return the user text for a behavior: HarmBench's `context + separator + request` form."""
+    if behavior.context:
+        return f"{behavior.context}{CONTEXT_SEPARATOR}{behavior.text}"
+    return behavior.text
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One attempt an attack wants sent: the messages and the parameters that made them."""
+
+    messages: tuple[Message, ...]
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Attack(Protocol):
+    """Turns a behavior into the conversations to send; `params` are recorded with the run."""
+
+    @property
+    def name(self) -> str:
+        """The registry name of the attack."""
+        ...
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The parameters that define the attack (seed, templates, budgets), as recorded."""
+        ...
+
+    def variants(self, behavior: Behavior) -> list[Variant]:
+        """Return the attempts for `behavior`, deterministic for the attack's seed."""
+        ...
+
+
+attacks: Registry[Attack] = Registry("attack")
+attack = attacks.register
+
+
+def get_attack(name: str) -> Attack:
+    """Return the attack registered under `name` (UnknownNameError lists the valid names)."""
+    return attacks.get(name)()

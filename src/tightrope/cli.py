@@ -1,0 +1,254 @@
+"""The `tightrope` command. Heavy libraries (torch, transformers) load only when a run needs them.
+
+Exit codes: 0 success; 1 the run finished but failed a check (--max-error-rate); 2 bad input
+(one-line error naming what to fix); 130 interrupted (the run is saved and resumes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from tightrope._version import __version__
+from tightrope.errors import InputError
+
+app = typer.Typer(
+    name="tightrope",
+    help="Evaluate LLM safety on both sides: harmful compliance and over-refusal, with 95% CIs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DEFAULT_OUT = Path("tightrope-runs")
+
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    stderr.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"tightrope {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """tightrope: does the model help with harmful requests, and refuse harmless ones?"""
+
+
+@app.command()
+def run(
+    target: Annotated[
+        list[str] | None,
+        typer.Option("--target", "-t", help="Model spec, repeatable (default embedded:smollm2)."),
+    ] = None,
+    suite: Annotated[
+        list[str] | None,
+        typer.Option("--suite", "-s", help="Suite name, repeatable (default starter)."),
+    ] = None,
+    attack: Annotated[
+        list[str] | None,
+        typer.Option("--attack", "-a", help="Attack, repeatable; direct always runs."),
+    ] = None,
+    judge: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--judge", "-j", help="Judge, repeatable; the first refusal judge drives the table."
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Use only the first N behaviors of each suite.")
+    ] = None,
+    max_tokens: Annotated[int, typer.Option(min=1, help="New tokens per response.")] = 150,
+    temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature.")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Generation seed.")] = 0,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, help="Batch size for local models (default 16).")
+    ] = None,
+    max_error_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Exit 1 when more records than this fail.")
+    ] = 0.05,
+    out: Annotated[Path, typer.Option(help="Folder of the run store.")] = DEFAULT_OUT,
+    resume: Annotated[
+        str | None, typer.Option(help="Resume this run id (its stored config is used).")
+    ] = None,
+) -> None:
+    """Run an evaluation and print not_unsafe / not_overrefuse per category."""
+    from tightrope.records import GenerationConfig
+    from tightrope.report.progress import RichProgress
+    from tightrope.report.terminal import print_tables
+    from tightrope.runner import RunConfig, run_async
+
+    try:
+        config = RunConfig(
+            targets=tuple(target or ("embedded:smollm2",)),
+            suites=tuple(suite or ("starter",)),
+            attacks=tuple(attack or ("direct",)),
+            judges=tuple(judge or ("refusal",)),
+            limit=limit,
+            generation=GenerationConfig(temperature=temperature, max_tokens=max_tokens, seed=seed),
+            max_error_rate=max_error_rate,
+        )
+        _check_names(config.targets, config.suites, config.attacks, config.judges)
+    except InputError as exc:
+        _fail(str(exc))
+
+    progress = RichProgress(stderr)
+    started: list[str] = []
+
+    def on_start(run_id: str, resumed: bool) -> None:
+        started.append(run_id)
+        verb = "resuming" if resumed else "starting"
+        stderr.print(f"{verb} run [bold]{run_id}[/bold]", highlight=False)
+
+    settings = {"batch_size": batch_size} if batch_size else None
+    try:
+        result = asyncio.run(
+            run_async(
+                config,
+                out=out,
+                resume=resume,
+                progress=progress,
+                on_start=on_start,
+                target_settings=settings,
+            )
+        )
+    except InputError as exc:
+        progress.close()
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        progress.close()
+        rid = started[0] if started else "(not started)"
+        stderr.print(
+            f"interrupted: run {rid} is saved in {out}; give the same command again "
+            f"(or --resume {rid}) to continue where it stopped"
+        )
+        raise typer.Exit(130) from None
+    progress.close()
+    print_tables(stdout, result.tables, result.instrument)
+    stdout.print(
+        f"\nrun [bold]{result.run_id}[/bold] · store {result.store_path} · "
+        f"{result.model_calls} model calls, {result.cache_hits} from cache · "
+        f"{result.errors} errors ({100 * result.error_rate:.1f}%)",
+        highlight=False,
+    )
+    stdout.print(
+        f"see it again with: tightrope report {result.run_id} --out {out}", highlight=False
+    )
+    if result.error_rate_exceeded:
+        _fail(
+            f"error rate {100 * result.error_rate:.1f}% exceeds --max-error-rate "
+            f"{100 * result.max_error_rate:.1f}%; rerun the same command to retry the failed calls",
+            code=1,
+        )
+
+
+def _check_names(
+    targets: tuple[str, ...],
+    suites: tuple[str, ...],
+    attacks: tuple[str, ...],
+    judges: tuple[str, ...],
+) -> None:
+    """Fail fast on unknown names, before any store or model is touched."""
+    from tightrope.attacks import attacks as attack_registry
+    from tightrope.datasets import datasets
+    from tightrope.judges import judges as judge_registry
+    from tightrope.targets import parse_spec
+    from tightrope.targets import targets as target_registry
+
+    for spec in targets:
+        target_registry.get(parse_spec(spec)[0])
+    for name in suites:
+        datasets.get(name)
+    for name in attacks:
+        attack_registry.get(name)
+    for name in judges:
+        judge_registry.get(name)
+
+
+@app.command()
+def report(
+    run_id: Annotated[str, typer.Argument(help="Run id, or 'latest'.")],
+    out: Annotated[Path, typer.Option(help="Folder of the run store.")] = DEFAULT_OUT,
+) -> None:
+    """Print a finished run's table again, from the store alone (no model or judge calls)."""
+    from tightrope.judges import get_judge
+    from tightrope.report.terminal import print_tables
+    from tightrope.runner import RunConfig, aggregate
+    from tightrope.store import STORE_FILENAME, Store
+
+    try:
+        db = out if out.suffix == ".db" else out / STORE_FILENAME
+        if not db.is_file():
+            raise InputError(f"{db}: no run store here; pass the folder given to run --out")
+        store = Store.open(db)
+        try:
+            runs = store.runs()
+            if run_id == "latest":
+                if not runs:
+                    raise InputError(f"{db}: the store holds no runs yet")
+                run_id = runs[0].run_id
+            info = store.run(run_id)
+            records = store.records(run_id)
+        finally:
+            store.close()
+        config = RunConfig.model_validate(info.config)
+        judges = {name: get_judge(name) for name in config.judges}
+        tables = aggregate(records, config, judges)
+    except InputError as exc:
+        _fail(str(exc))
+    print_tables(stdout, tables, info.instrument)
+    stdout.print(
+        f"\nrun [bold]{info.run_id}[/bold] · {info.status} · created {info.created_at}",
+        highlight=False,
+    )
+
+
+@app.command("runs")
+def list_runs(
+    out: Annotated[Path, typer.Option(help="Folder of the run store.")] = DEFAULT_OUT,
+) -> None:
+    """List the runs in a store, newest first."""
+    from tightrope.store import STORE_FILENAME, Store
+
+    db = out if out.suffix == ".db" else out / STORE_FILENAME
+    if not db.is_file():
+        _fail(f"{db}: no run store here; pass the folder given to run --out")
+    try:
+        store = Store.open(db)
+    except InputError as exc:
+        _fail(str(exc))
+    try:
+        for info in store.runs():
+            c = store.counts(info.run_id)
+            targets = ",".join(info.config.get("targets", []))
+            stdout.print(
+                f"{info.run_id}  {info.status:<8}  {targets}  {c['ok']}/{c['attempts']} responses",
+                highlight=False,
+            )
+    finally:
+        store.close()
+
+
+def main() -> None:
+    """Entry point of the `tightrope` script."""
+    try:
+        app()
+    except InputError as exc:  # pragma: no cover - commands catch their own
+        stderr.print(f"error: {exc}")
+        sys.exit(2)

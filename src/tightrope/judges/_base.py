@@ -1,0 +1,77 @@
+"""The judge extension point: a typed protocol, a registry, and a helper for pure text judges."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from tightrope.records import Behavior, JudgeKind, Verdict, VerdictLabel
+from tightrope.registry import Registry
+
+
+@dataclass(frozen=True)
+class JudgeItem:
+    """What a judge sees: the behavior that was asked and the text the target answered."""
+
+    behavior: Behavior
+    response: str
+
+
+@runtime_checkable
+class Judge(Protocol):
+    """Reads responses and returns one verdict per item, in order.
+
+    A judge never raises for one bad item: it returns a verdict with label `error` and the
+    reason, so a judge failure is never counted as a refusal or a verdict (invariant 1).
+    """
+
+    name: str
+    version: str
+    kind: JudgeKind
+
+    async def judge(self, items: Sequence[JudgeItem]) -> list[Verdict]:
+        """Return one verdict per item, in the order given."""
+        ...
+
+
+judges: Registry[Judge] = Registry("judge")
+judge = judges.register
+
+
+@dataclass(frozen=True)
+class TextJudge:
+    """A judge that is a pure function of the response text (string matchers, rules)."""
+
+    name: str
+    version: str
+    kind: JudgeKind
+    classify: Callable[[str], VerdictLabel]
+
+    async def judge(self, items: Sequence[JudgeItem]) -> list[Verdict]:
+        """Return the verdict of `classify` for each item; an exception becomes an error verdict."""
+        out: list[Verdict] = []
+        for item in items:
+            try:
+                label = self.classify(item.response)
+                out.append(
+                    Verdict(
+                        judge=self.name, judge_version=self.version, kind=self.kind, label=label
+                    )
+                )
+            except Exception as exc:
+                out.append(
+                    Verdict(
+                        judge=self.name,
+                        judge_version=self.version,
+                        kind=self.kind,
+                        label="error",
+                        reason=f"{type(exc).__name__}: {exc}",
+                    )
+                )
+        return out
+
+
+def get_judge(name: str) -> Judge:
+    """Return a new judge instance for a registered name (UnknownNameError lists valid ones)."""
+    return judges.get(name)()

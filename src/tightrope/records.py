@@ -1,0 +1,126 @@
+"""Core records of a run, one pydantic model each (DESIGN.md, "Core records").
+
+Everything that lands in the run store is one of these models serialised to JSON, so the store,
+the reports and the Python API all read the same shapes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Side = Literal["harmful", "benign"]
+Role = Literal["system", "user", "assistant"]
+RefusalLabel = Literal["refusal", "compliance", "partial"]
+HarmLabel = Literal["unsafe", "safe"]
+VerdictLabel = Literal["refusal", "compliance", "partial", "unsafe", "safe", "error"]
+JudgeKind = Literal["refusal", "harm"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Behavior(_Record):
+    """One prompt of a suite: a harmful request or its harmless look-alike."""
+
+    id: str
+    text: str
+    side: Side
+    category: str = Field(description="tightrope taxonomy code, Llama Guard 3 S1-S14")
+    source_category: str = Field(description="the category as the dataset wrote it")
+    source: str = Field(description="dataset name and version, e.g. 'starter@1'")
+    context: str | None = None
+    pair_id: str | None = None
+    target: str | None = Field(default=None, description="affirmative prefix for optimisers")
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class Message(_Record):
+    """One chat message as sent to a target."""
+
+    role: Role
+    content: str
+
+
+class GenerationConfig(_Record):
+    """Generation parameters. Defaults follow JailbreakBench: greedy, 150 new tokens."""
+
+    temperature: float = 0.0
+    max_tokens: int = 150
+    top_p: float = 1.0
+    seed: int = 0
+    system_prompt: str | None = None
+
+
+class Attempt(_Record):
+    """The messages actually sent for a behavior, after an attack transformed it."""
+
+    id: str
+    behavior_id: str
+    target: str
+    attack: str = "direct"
+    attack_params: dict[str, Any] = Field(default_factory=dict)
+    index: int = 0
+    messages: tuple[Message, ...]
+
+
+class Usage(_Record):
+    """Token counts of one call."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Response(_Record):
+    """What a target answered. A failed call has `error` set and no text (invariant 1)."""
+
+    text: str | None = None
+    finish_reason: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    latency_s: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the call produced text; False for a recorded failure."""
+        return self.error is None and self.text is not None
+
+
+class Verdict(_Record):
+    """A judge's reading of one response: a label, or `error` with the reason in `raw`."""
+
+    judge: str
+    judge_version: str
+    kind: JudgeKind
+    label: VerdictLabel
+    score: float | None = None
+    raw: str | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the judge produced a usable label."""
+        return self.label != "error"
+
+
+class Record(_Record):
+    """One behavior x target x attack x attempt, with its response and verdicts."""
+
+    run_id: str
+    behavior: Behavior
+    attempt: Attempt
+    response: Response | None = None
+    verdicts: dict[str, Verdict] = Field(default_factory=dict)
+
+
+def stable_hash(payload: Any) -> str:
+    """Return the SHA-256 hex digest of `payload` as canonical JSON.
+
+    Used for cache keys and fingerprints: key order and whitespace never change the hash.
+    """
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,122 @@
+"""The terminal table: not_unsafe and not_overrefuse per category, with n, errors and 95% CIs."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from tightrope.metrics import MetricsTable, Rate
+
+
+def format_rate(r: Rate) -> str:
+    """Return '62.5% [41.0–79.1]' for a rate, or '—' when nothing could be measured."""
+    if r.n == 0 or math.isnan(r.value):
+        return "—"
+    return f"{format_value(r)} [{format_ci(r)}]"
+
+
+def format_value(r: Rate) -> str:
+    """Return the point estimate as a percentage, '62.5%', or '—' when n is 0."""
+    return "—" if r.n == 0 else f"{100 * r.value:.1f}%"
+
+
+def format_ci(r: Rate) -> str:
+    """Return the 95% interval in percent, '41.0–79.1', or '' when n is 0."""
+    return "" if r.n == 0 else f"{100 * r.low:.1f}–{100 * r.high:.1f}"
+
+
+def _suites(instrument: Mapping[str, Any]) -> str:
+    return ", ".join(
+        f"{s['name']}@{s['version']} (sha256 {s['checksum'][:12]}, n={s['n']})"
+        for s in instrument.get("suites", [])
+    )
+
+
+def _judge_version(instrument: Mapping[str, Any], name: str) -> str:
+    for j in instrument.get("judges", []):
+        if j["name"] == name:
+            return f"{name} v{j['version']}"
+    return name
+
+
+def metrics_renderable(table: MetricsTable, instrument: Mapping[str, Any]) -> Group:
+    """Return a rich renderable: the per-category table and the lines that name the instrument."""
+    t = Table(
+        title=f"{table.target} · attack {table.attack} · harmful side (red), benign side (green)",
+        title_justify="left",
+        show_lines=False,
+    )
+    t.add_column("category", no_wrap=True, max_width=28, overflow="ellipsis")
+    t.add_column("n", justify="right", header_style="bold red")
+    t.add_column("not_unsafe", justify="right", header_style="bold red", no_wrap=True)
+    t.add_column("95% CI", justify="right", no_wrap=True)
+    t.add_column("err", justify="right")
+    t.add_column("n", justify="right", header_style="bold green")
+    t.add_column("not_overrefuse", justify="right", header_style="bold green", no_wrap=True)
+    t.add_column("95% CI", justify="right", no_wrap=True)
+    t.add_column("err", justify="right")
+    for row in table.rows:
+        label = "all" if row.category == "all" else f"{row.category} {row.name}"
+        style = "bold" if row.category == "all" else None
+        t.add_row(
+            label,
+            str(row.not_unsafe.n),
+            format_value(row.not_unsafe),
+            format_ci(row.not_unsafe),
+            str(row.not_unsafe.errors),
+            str(row.not_overrefuse.n),
+            format_value(row.not_overrefuse),
+            format_ci(row.not_overrefuse),
+            str(row.not_overrefuse.errors),
+            style=style,
+            end_section=row is table.rows[-2],
+        )
+    overall = table.overall
+    lines = [
+        Text(
+            f"ASR {format_rate(overall.asr).strip()} ({table.asr_basis})"
+            f" · refusal rate on harmful {format_rate(overall.refusal_rate).strip()}"
+        ),
+        Text(
+            f"refusal judge: {_judge_version(instrument, table.refusal_judge)}"
+            + (
+                f" · harm judge: {_judge_version(instrument, table.harm_judge)}"
+                if table.harm_judge
+                else ""
+            )
+        ),
+    ]
+    if table.harm_judge is None:
+        lines.append(
+            Text(
+                "ASR is refusal-based: no harm judge was configured, so every harmful-side "
+                "response that is not a refusal counts as unsafe.",
+                style="yellow",
+            )
+        )
+    lines.append(Text(f"suites: {_suites(instrument)}", style="dim"))
+    gen = instrument.get("generation", {})
+    if gen:
+        lines.append(
+            Text(
+                f"generation: temperature {gen['temperature']}, max_tokens {gen['max_tokens']}, "
+                f"seed {gen['seed']} · tightrope {instrument.get('tightrope_version')}",
+                style="dim",
+            )
+        )
+    return Group(t, *lines)
+
+
+def print_tables(
+    console: Console, tables: Sequence[MetricsTable], instrument: Mapping[str, Any]
+) -> None:
+    """Print every metrics table of a run, one after another."""
+    for i, table in enumerate(tables):
+        if i:
+            console.print()
+        console.print(metrics_renderable(table, instrument))

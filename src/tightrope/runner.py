@@ -1,0 +1,378 @@
+"""The async pipeline: plan, generate, judge, aggregate. Each stage reads and writes the store.
+
+A run is identified by a fingerprint of everything that defines it (config, suite checksums,
+target and judge versions). Giving the same command again resumes an unfinished run with that
+fingerprint, or starts a new one over the response cache, which then makes zero model calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tightrope._version import __version__
+from tightrope.attacks import get_attack
+from tightrope.datasets import Suite, load_suite
+from tightrope.errors import InputError
+from tightrope.judges import Judge, JudgeItem, get_judge
+from tightrope.metrics import MetricsTable, metrics_table
+from tightrope.records import Attempt, Behavior, GenerationConfig, Record, stable_hash
+from tightrope.store import Store
+from tightrope.targets import DEFAULT_TARGET, Target, get_target
+
+JUDGE_BATCH = 64
+
+
+class RunConfig(BaseModel):
+    """Everything a user chose for a run; stored with it so the run can be repeated exactly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    targets: tuple[str, ...] = (DEFAULT_TARGET,)
+    suites: tuple[str, ...] = ("starter",)
+    attacks: tuple[str, ...] = ("direct",)
+    judges: tuple[str, ...] = ("refusal",)
+    limit: int | None = Field(default=None, ge=1)
+    generation: GenerationConfig = GenerationConfig()
+    max_error_rate: float = Field(default=0.05, ge=0.0, le=1.0)
+
+
+class Progress(Protocol):
+    """Receives stage progress; the CLI draws it as a bar, the API ignores it."""
+
+    def start(self, stage: str, total: int) -> None: ...
+
+    def advance(self, n: int) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class _NoProgress:
+    def start(self, stage: str, total: int) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+@dataclass
+class RunResult:
+    """What a run produced: its id, where it is stored, the tables and what it cost."""
+
+    run_id: str
+    store_path: Path
+    tables: list[MetricsTable]
+    records: list[Record]
+    instrument: dict[str, Any]
+    model_calls: int = 0
+    cache_hits: int = 0
+    resumed: bool = False
+    errors: int = 0
+    error_rate: float = 0.0
+    max_error_rate: float = 0.05
+    judge_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def error_rate_exceeded(self) -> bool:
+        """True when more records failed than --max-error-rate allows."""
+        return self.error_rate > self.max_error_rate
+
+    def to_pandas(self) -> object:
+        """Return the records as a pandas DataFrame, one row per record and judge."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise InputError("to_pandas() needs pandas: pip install pandas") from None
+        rows = []
+        for r in self.records:
+            row = {
+                "run_id": r.run_id,
+                "behavior_id": r.behavior.id,
+                "side": r.behavior.side,
+                "category": r.behavior.category,
+                "target": r.attempt.target,
+                "attack": r.attempt.attack,
+                "response": r.response.text if r.response else None,
+                "error": r.response.error if r.response else "not generated",
+            }
+            row.update({f"verdict:{name}": v.label for name, v in r.verdicts.items()})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def new_run_id() -> str:
+    """Return a sortable, unique run id: UTC timestamp plus random suffix."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def load_suites(config: RunConfig) -> list[Suite]:
+    """Load every suite of the config, applying --limit to each; ids must be unique overall."""
+    suites = [load_suite(name).limit(config.limit) for name in config.suites]
+    seen: dict[str, str] = {}
+    for s in suites:
+        for b in s.behaviors:
+            if b.id in seen:
+                raise InputError(
+                    f"behavior id {b.id!r} occurs in suites {seen[b.id]!r} and {s.name!r}; "
+                    "give each suite once"
+                )
+            seen[b.id] = s.name
+    return suites
+
+
+def cache_key(attempt: Attempt, target: Target, generation: GenerationConfig) -> str:
+    """Return the cache key of a generation: a hash of everything that can change its output."""
+    return stable_hash(
+        {
+            "target": target.spec,
+            "target_version": target.version,
+            "generation": generation.model_dump(),
+            "messages": [m.model_dump() for m in attempt.messages],
+        }
+    )
+
+
+def plan(
+    behaviors: Sequence[Behavior],
+    targets: Sequence[Target],
+    attack_names: Sequence[str],
+    generation: GenerationConfig,
+) -> list[tuple[Attempt, str]]:
+    """Return every attempt of the run with its cache key, in a deterministic order."""
+    out = []
+    for t in targets:
+        for name in attack_names:
+            atk = get_attack(name)
+            for b in behaviors:
+                for i, variant in enumerate(atk.variants(b)):
+                    attempt = Attempt(
+                        id=f"{b.id}/{name}/{i}@{t.spec}",
+                        behavior_id=b.id,
+                        target=t.spec,
+                        attack=name,
+                        attack_params={**atk.params, **variant.params},
+                        index=i,
+                        messages=variant.messages,
+                    )
+                    out.append((attempt, cache_key(attempt, t, generation)))
+    return out
+
+
+async def generate_stage(
+    store: Store,
+    run_id: str,
+    targets: dict[str, Target],
+    generation: GenerationConfig,
+    progress: Progress,
+) -> tuple[int, int]:
+    """Generate every pending attempt, cache first. Returns (model calls, cache hits)."""
+    pending = store.pending_attempts(run_id)
+    cached = store.cached(k for _, k in pending)
+    hits = [(a, k, cached[k]) for a, k in pending if k in cached]
+    if hits:
+        store.put_responses(run_id, hits, from_cache=True)
+    todo = [(a, k) for a, k in pending if k not in cached]
+    by_target: dict[str, list[tuple[Attempt, str]]] = defaultdict(list)
+    for a, k in todo:
+        by_target[a.target].append((a, k))
+    calls = 0
+
+    async def run_batch(
+        t: Target, batch: list[tuple[Attempt, str]], sem: asyncio.Semaphore
+    ) -> None:
+        nonlocal calls
+        async with sem:
+            responses = await t.generate([a.messages for a, _ in batch], generation)
+            calls += len(batch)
+            store.put_responses(
+                run_id, [(a, k, r) for (a, k), r in zip(batch, responses, strict=True)]
+            )
+            progress.advance(len(batch))
+
+    jobs = []
+    for spec, items in by_target.items():
+        t = targets[spec]
+        load = getattr(t, "load", None)
+        if callable(load):
+            progress.start(f"loading {spec}", 1)
+            await asyncio.to_thread(load)
+            progress.finish()
+        sem = asyncio.Semaphore(t.max_concurrency)
+        size = max(1, t.max_batch_size)
+        jobs += [run_batch(t, items[i : i + size], sem) for i in range(0, len(items), size)]
+    progress.start("generating", len(todo))
+    await asyncio.gather(*jobs)
+    progress.finish()
+    return calls, len(hits)
+
+
+async def judge_stage(
+    store: Store, run_id: str, judges: dict[str, Judge], progress: Progress
+) -> None:
+    """Judge every successful response that a configured judge has not judged yet."""
+    work = {name: store.unjudged(run_id, name) for name in judges}
+    progress.start("judging", sum(len(v) for v in work.values()))
+    for name, items in work.items():
+        j = judges[name]
+        for i in range(0, len(items), JUDGE_BATCH):
+            chunk = items[i : i + JUDGE_BATCH]
+            verdicts = await j.judge(
+                [JudgeItem(behavior=b, response=r.text or "") for _, b, r in chunk]
+            )
+            store.put_verdicts(
+                run_id, [(aid, name, v) for (aid, _, _), v in zip(chunk, verdicts, strict=True)]
+            )
+            progress.advance(len(chunk))
+    progress.finish()
+
+
+def primary_judges(judges: dict[str, Judge]) -> tuple[str, str | None]:
+    """Return (refusal judge, harm judge or None): the first of each kind given."""
+    refusal = next((n for n, j in judges.items() if j.kind == "refusal"), None)
+    harm = next((n for n, j in judges.items() if j.kind == "harm"), None)
+    if refusal is None:
+        raise InputError("give at least one refusal judge with --judge (e.g. --judge refusal)")
+    return refusal, harm
+
+
+def aggregate(
+    records: Sequence[Record], config: RunConfig, judge_kinds: dict[str, Judge]
+) -> list[MetricsTable]:
+    """Return one metrics table per target and attack, from stored records only."""
+    refusal, harm = primary_judges(judge_kinds)
+    return [
+        metrics_table(records, target=t, attack=a, refusal_judge=refusal, harm_judge=harm)
+        for t in config.targets
+        for a in config.attacks
+    ]
+
+
+def count_errors(records: Sequence[Record], judge_names: Sequence[str]) -> int:
+    """Return how many records failed: a failed generation, or any judge error / missing verdict."""
+    errors = 0
+    for r in records:
+        if (
+            r.response is None
+            or not r.response.ok
+            or any(n not in r.verdicts or not r.verdicts[n].ok for n in judge_names)
+        ):
+            errors += 1
+    return errors
+
+
+async def run_async(
+    config: RunConfig,
+    *,
+    out: Path,
+    resume: str | None = None,
+    progress: Progress | None = None,
+    target_settings: Mapping[str, Any] | None = None,
+    on_start: Callable[[str, bool], None] | None = None,
+) -> RunResult:
+    """Run (or resume) an evaluation and return its result; every row lands in the store."""
+    progress = progress or _NoProgress()
+    if resume is not None:
+        with _opened(out) as store:
+            config = RunConfig.model_validate(store.run(resume).config)
+    # Everything that can fail on bad input is checked before the store is created.
+    config = config.model_copy(update={"attacks": _with_direct(config.attacks)})
+    judges = {name: get_judge(name) for name in config.judges}
+    primary_judges(judges)
+    targets = {spec: get_target(spec, **(target_settings or {})) for spec in config.targets}
+    suites = load_suites(config)
+    behaviors = [b for s in suites for b in s.behaviors]
+    instrument: dict[str, Any] = {
+        "tightrope_version": __version__,
+        "suites": [
+            {"name": s.name, "version": s.version, "checksum": s.checksum, "n": len(s.behaviors)}
+            for s in suites
+        ],
+        "targets": [{"spec": t.spec, "version": t.version} for t in targets.values()],
+        "judges": [{"name": n, "version": j.version, "kind": j.kind} for n, j in judges.items()],
+        "generation": config.generation.model_dump(),
+    }
+    attempts = plan(behaviors, list(targets.values()), config.attacks, config.generation)
+    with _opened(out) as store:
+        fingerprint = stable_hash(
+            {"config": config.model_dump(mode="json"), "instrument": instrument}
+        )
+        run_id = resume or store.resumable_run(fingerprint)
+        resumed = run_id is not None
+        if run_id is None:
+            run_id = new_run_id()
+            store.create_run(
+                run_id,
+                fingerprint=fingerprint,
+                config=config.model_dump(mode="json"),
+                instrument=instrument,
+            )
+        if on_start is not None:
+            on_start(run_id, resumed)
+        store.add_plan(run_id, behaviors, attempts)
+        calls, hits = await generate_stage(store, run_id, targets, config.generation, progress)
+        await judge_stage(store, run_id, judges, progress)
+        records = store.records(run_id)
+        tables = aggregate(records, config, judges)
+        errors = count_errors(records, list(judges))
+        store.finish_run(run_id)
+        return RunResult(
+            run_id=run_id,
+            store_path=store.path,
+            tables=tables,
+            records=records,
+            instrument=instrument,
+            model_calls=calls,
+            cache_hits=hits,
+            resumed=resumed,
+            errors=errors,
+            error_rate=errors / len(records) if records else 0.0,
+            max_error_rate=config.max_error_rate,
+        )
+
+
+@contextmanager
+def _opened(out: Path) -> Iterator[Store]:
+    store = Store.open(out)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _with_direct(attacks: Sequence[str]) -> tuple[str, ...]:
+    """Return the attacks with `direct` first: the baseline runs in every run."""
+    return ("direct", *[a for a in attacks if a != "direct"])
+
+
+def evaluate(
+    *,
+    target: str | Sequence[str] = DEFAULT_TARGET,
+    suites: Sequence[str] = ("starter",),
+    attacks: Sequence[str] = ("direct",),
+    judges: Sequence[str] = ("refusal",),
+    limit: int | None = None,
+    generation: GenerationConfig | None = None,
+    out: Path | str = "tightrope-runs",
+) -> RunResult:
+    """Run an evaluation from Python and return its RunResult (mirrors `tightrope run`)."""
+    config = RunConfig(
+        targets=(target,) if isinstance(target, str) else tuple(target),
+        suites=tuple(suites),
+        attacks=tuple(attacks),
+        judges=tuple(judges),
+        limit=limit,
+        generation=generation or GenerationConfig(),
+    )
+    return asyncio.run(run_async(config, out=Path(out)))

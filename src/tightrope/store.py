@@ -1,0 +1,350 @@
+"""The run store: one SQLite file (WAL mode) holding runs, records, verdicts and the response cache.
+
+Every stage of a run reads and writes here as it goes, so a run killed at any point resumes from
+what landed, and re-judging or re-aggregating never calls a model again (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from tightrope.errors import StoreError
+from tightrope.records import Attempt, Behavior, Record, Response, Verdict
+
+SCHEMA_VERSION = "1"
+STORE_FILENAME = "tightrope.db"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    config TEXT NOT NULL,
+    instrument TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_fingerprint ON runs (fingerprint, status);
+CREATE TABLE IF NOT EXISTS behaviors (
+    run_id TEXT NOT NULL, behavior_id TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (run_id, behavior_id)
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    run_id TEXT NOT NULL, attempt_id TEXT NOT NULL, behavior_id TEXT NOT NULL,
+    cache_key TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (run_id, attempt_id)
+);
+CREATE TABLE IF NOT EXISTS responses (
+    run_id TEXT NOT NULL, attempt_id TEXT NOT NULL, cache_key TEXT NOT NULL,
+    ok INTEGER NOT NULL, from_cache INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (run_id, attempt_id)
+);
+CREATE TABLE IF NOT EXISTS verdicts (
+    run_id TEXT NOT NULL, attempt_id TEXT NOT NULL, judge TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (run_id, attempt_id, judge)
+);
+CREATE TABLE IF NOT EXISTS cache (
+    cache_key TEXT PRIMARY KEY, target TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL
+);
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class RunInfo(BaseModel):
+    """One row of the runs table: identity, state, the stored config and the instrument."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    fingerprint: str
+    created_at: str
+    finished_at: str | None
+    status: str
+    config: dict[str, Any]
+    instrument: dict[str, Any]
+
+
+class Store:
+    """A run store in one SQLite file. Open it with `Store.open(path)`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating if needed) the store at `path`, a file or a folder holding one.
+
+        Raises StoreError with the fix when the folder cannot be written or the file is not a
+        tightrope store.
+        """
+        path = Path(path)
+        if path.suffix != ".db":
+            path = path / STORE_FILENAME
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"{path.parent}: cannot create the output folder ({exc.strerror}); "
+                "pass a writable folder with --out"
+            ) from None
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            elif row[0] != SCHEMA_VERSION:
+                raise StoreError(
+                    f"{path}: store schema version {row[0]}, this tightrope reads "
+                    f"{SCHEMA_VERSION}; use a new --out folder"
+                )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{path}: not a readable tightrope store ({exc}); move it aside or pass another "
+                "--out folder"
+            ) from None
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{path}: cannot open the store ({exc}); check --out") from None
+        return cls(conn, path)
+
+    def close(self) -> None:
+        """Close the connection (the WAL is checkpointed by SQLite)."""
+        self._conn.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # --- runs -------------------------------------------------------------------------------
+
+    def create_run(
+        self, run_id: str, *, fingerprint: str, config: dict[str, Any], instrument: dict[str, Any]
+    ) -> None:
+        """Insert a new run in state 'running'."""
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, NULL, 'running', ?, ?)",
+                (run_id, fingerprint, _now(), json.dumps(config), json.dumps(instrument)),
+            )
+
+    def finish_run(self, run_id: str) -> None:
+        """Mark a run finished; a later identical command starts a new run over the cache."""
+        with self._tx() as c:
+            c.execute(
+                "UPDATE runs SET status='finished', finished_at=? WHERE run_id=?", (_now(), run_id)
+            )
+
+    def resumable_run(self, fingerprint: str) -> str | None:
+        """Return the newest unfinished run with this fingerprint, if any."""
+        row = self._conn.execute(
+            "SELECT run_id FROM runs WHERE fingerprint=? AND status='running' "
+            "ORDER BY created_at DESC, run_id DESC LIMIT 1",
+            (fingerprint,),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def run(self, run_id: str) -> RunInfo:
+        """Return the run's row; StoreError if there is no such run."""
+        row = self._conn.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        if row is None:
+            known = ", ".join(r.run_id for r in self.runs()[:5]) or "none yet"
+            raise StoreError(f"{self.path}: no run {run_id!r} (latest: {known})")
+        return _run_info(row)
+
+    def runs(self) -> list[RunInfo]:
+        """Return all runs, newest first."""
+        rows = self._conn.execute(
+            "SELECT * FROM runs ORDER BY created_at DESC, run_id DESC"
+        ).fetchall()
+        return [_run_info(r) for r in rows]
+
+    # --- behaviors and attempts -------------------------------------------------------------
+
+    def add_plan(
+        self, run_id: str, behaviors: Sequence[Behavior], attempts: Sequence[tuple[Attempt, str]]
+    ) -> None:
+        """Store the behaviors and the planned attempts (with cache keys); idempotent."""
+        with self._tx() as c:
+            c.executemany(
+                "INSERT OR IGNORE INTO behaviors VALUES (?, ?, ?)",
+                [(run_id, b.id, b.model_dump_json()) for b in behaviors],
+            )
+            c.executemany(
+                "INSERT OR IGNORE INTO attempts VALUES (?, ?, ?, ?, ?)",
+                [(run_id, a.id, a.behavior_id, key, a.model_dump_json()) for a, key in attempts],
+            )
+
+    def attempts(self, run_id: str) -> list[tuple[Attempt, str]]:
+        """Return every planned attempt of a run with its cache key, in plan order."""
+        rows = self._conn.execute(
+            "SELECT data, cache_key FROM attempts WHERE run_id=? ORDER BY rowid", (run_id,)
+        ).fetchall()
+        return [(Attempt.model_validate_json(d), k) for d, k in rows]
+
+    def pending_attempts(self, run_id: str) -> list[tuple[Attempt, str]]:
+        """Return attempts that have no successful response yet (never run, or errored)."""
+        rows = self._conn.execute(
+            "SELECT a.data, a.cache_key FROM attempts a LEFT JOIN responses r "
+            "ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
+            "WHERE a.run_id=? AND (r.ok IS NULL OR r.ok=0) ORDER BY a.rowid",
+            (run_id,),
+        ).fetchall()
+        return [(Attempt.model_validate_json(d), k) for d, k in rows]
+
+    # --- responses and the cache ------------------------------------------------------------
+
+    def cached(self, keys: Iterable[str]) -> dict[str, Response]:
+        """Return the cached successful responses for those cache keys that have one."""
+        out: dict[str, Response] = {}
+        keys = list(keys)
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, data in self._conn.execute(
+                f"SELECT cache_key, data FROM cache WHERE cache_key IN ({marks})", chunk
+            ):
+                out[key] = Response.model_validate_json(data)
+        return out
+
+    def put_responses(
+        self,
+        run_id: str,
+        items: Sequence[tuple[Attempt, str, Response]],
+        *,
+        from_cache: bool = False,
+    ) -> None:
+        """Record responses in one transaction; successes also enter the cache.
+
+        A new response replaces an earlier errored one and drops verdicts given on it.
+        """
+        with self._tx() as c:
+            for attempt, key, response in items:
+                c.execute(
+                    "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        run_id,
+                        attempt.id,
+                        key,
+                        int(response.ok),
+                        int(from_cache),
+                        response.model_dump_json(),
+                    ),
+                )
+                c.execute(
+                    "DELETE FROM verdicts WHERE run_id=? AND attempt_id=?", (run_id, attempt.id)
+                )
+                if response.ok and not from_cache:
+                    c.execute(
+                        "INSERT OR IGNORE INTO cache VALUES (?, ?, ?, ?)",
+                        (key, attempt.target, response.model_dump_json(), _now()),
+                    )
+
+    # --- verdicts ---------------------------------------------------------------------------
+
+    def unjudged(self, run_id: str, judge: str) -> list[tuple[str, Behavior, Response]]:
+        """Return (attempt id, behavior, response) for successful responses lacking a verdict."""
+        rows = self._conn.execute(
+            "SELECT r.attempt_id, b.data, r.data FROM responses r "
+            "JOIN attempts a ON a.run_id=r.run_id AND a.attempt_id=r.attempt_id "
+            "JOIN behaviors b ON b.run_id=a.run_id AND b.behavior_id=a.behavior_id "
+            "LEFT JOIN verdicts v ON v.run_id=r.run_id AND v.attempt_id=r.attempt_id "
+            "AND v.judge=? WHERE r.run_id=? AND r.ok=1 AND v.judge IS NULL ORDER BY a.rowid",
+            (judge, run_id),
+        ).fetchall()
+        return [
+            (aid, Behavior.model_validate_json(b), Response.model_validate_json(r))
+            for aid, b, r in rows
+        ]
+
+    def put_verdicts(self, run_id: str, items: Sequence[tuple[str, str, Verdict]]) -> None:
+        """Record (attempt id, registry name, verdict) triples in one transaction."""
+        with self._tx() as c:
+            c.executemany(
+                "INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?)",
+                [(run_id, aid, name, v.model_dump_json()) for aid, name, v in items],
+            )
+
+    # --- reading back -----------------------------------------------------------------------
+
+    def records(self, run_id: str) -> list[Record]:
+        """Return every record of a run, in plan order, with responses and verdicts attached."""
+        self.run(run_id)
+        behaviors = {
+            bid: Behavior.model_validate_json(d)
+            for bid, d in self._conn.execute(
+                "SELECT behavior_id, data FROM behaviors WHERE run_id=?", (run_id,)
+            )
+        }
+        responses = {
+            aid: Response.model_validate_json(d)
+            for aid, d in self._conn.execute(
+                "SELECT attempt_id, data FROM responses WHERE run_id=?", (run_id,)
+            )
+        }
+        verdicts: dict[str, dict[str, Verdict]] = {}
+        for aid, name, d in self._conn.execute(
+            "SELECT attempt_id, judge, data FROM verdicts WHERE run_id=?", (run_id,)
+        ):
+            verdicts.setdefault(aid, {})[name] = Verdict.model_validate_json(d)
+        out = []
+        for attempt, _ in self.attempts(run_id):
+            out.append(
+                Record(
+                    run_id=run_id,
+                    behavior=behaviors[attempt.behavior_id],
+                    attempt=attempt,
+                    response=responses.get(attempt.id),
+                    verdicts=verdicts.get(attempt.id, {}),
+                )
+            )
+        return out
+
+    def counts(self, run_id: str) -> dict[str, int]:
+        """Return row counts of a run: attempts, responses, ok responses, verdicts."""
+        q = self._conn.execute
+        return {
+            "attempts": q("SELECT COUNT(*) FROM attempts WHERE run_id=?", (run_id,)).fetchone()[0],
+            "responses": q("SELECT COUNT(*) FROM responses WHERE run_id=?", (run_id,)).fetchone()[
+                0
+            ],
+            "ok": q("SELECT COUNT(*) FROM responses WHERE run_id=? AND ok=1", (run_id,)).fetchone()[
+                0
+            ],
+            "from_cache": q(
+                "SELECT COUNT(*) FROM responses WHERE run_id=? AND from_cache=1", (run_id,)
+            ).fetchone()[0],
+            "verdicts": q("SELECT COUNT(*) FROM verdicts WHERE run_id=?", (run_id,)).fetchone()[0],
+        }
+
+
+def _run_info(row: Sequence[Any]) -> RunInfo:
+    return RunInfo(
+        run_id=row[0],
+        fingerprint=row[1],
+        created_at=row[2],
+        finished_at=row[3],
+        status=row[4],
+        config=json.loads(row[5]),
+        instrument=json.loads(row[6]),
+    )

@@ -1,0 +1,9 @@
+"""Model backends, named by spec strings (`embedded:smollm2`, `python:pkg.mod:fn`)."""
+
+from tightrope.targets import embedded as _embedded  # noqa: F401  (registers "embedded")
+from tightrope.targets import python_fn as _python_fn  # noqa: F401  (registers "python")
+from tightrope.targets._base import Target, get_target, parse_spec, target, targets
+
+DEFAULT_TARGET = "embedded:smollm2"
+
+__all__ = ["DEFAULT_TARGET", "Target", "get_target", "parse_spec", "target", "targets"]

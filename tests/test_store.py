@@ -1,0 +1,110 @@
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tightrope.errors import StoreError
+from tightrope.records import Attempt, Behavior, Message, Response, Verdict
+from tightrope.store import Store
+
+
+def _plan() -> tuple[list[Behavior], list[tuple[Attempt, str]]]:
+    behaviors = [
+        Behavior(
+            id=f"b{i}",
+            text=f"q{i}",
+            side="benign",
+            category="S1",
+            source_category="x",
+            source="t@1",
+        )
+        for i in range(3)
+    ]
+    attempts = [
+        (
+            Attempt(
+                id=f"b{i}/direct/0",
+                behavior_id=f"b{i}",
+                target="python:m:f",
+                messages=(Message(role="user", content=f"q{i}"),),
+            ),
+            f"key{i}",
+        )
+        for i in range(3)
+    ]
+    return behaviors, attempts
+
+
+def test_store_uses_wal_and_round_trips_records(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    mode = store._conn.execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    store.create_run("r1", fingerprint="fp", config={"a": 1}, instrument={"i": 2})
+    behaviors, attempts = _plan()
+    store.add_plan("r1", behaviors, attempts)
+    store.add_plan("r1", behaviors, attempts)  # idempotent
+    assert len(store.attempts("r1")) == 3
+    a0, k0 = attempts[0]
+    a1, k1 = attempts[1]
+    store.put_responses("r1", [(a0, k0, Response(text="hello")), (a1, k1, Response(error="x"))])
+    # the errored attempt stays pending; only the success is cached
+    assert [a.id for a, _ in store.pending_attempts("r1")] == ["b1/direct/0", "b2/direct/0"]
+    assert set(store.cached(["key0", "key1", "key2"])) == {"key0"}
+    unjudged = store.unjudged("r1", "refusal")
+    assert [aid for aid, _, _ in unjudged] == ["b0/direct/0"]
+    v = Verdict(judge="refusal", judge_version="1", kind="refusal", label="compliance")
+    store.put_verdicts("r1", [("b0/direct/0", "refusal", v)])
+    assert store.unjudged("r1", "refusal") == []
+    records = store.records("r1")
+    assert [r.attempt.id for r in records] == [a.id for a, _ in attempts]
+    assert records[0].verdicts["refusal"].label == "compliance"
+    assert records[1].response is not None and records[1].response.error == "x"
+    assert records[2].response is None
+    store.finish_run("r1")
+    assert store.run("r1").status == "finished"
+    assert store.resumable_run("fp") is None
+    store.close()
+
+
+def test_new_response_replaces_error_and_drops_old_verdicts(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    store.create_run("r1", fingerprint="fp", config={}, instrument={})
+    behaviors, attempts = _plan()
+    store.add_plan("r1", behaviors, attempts)
+    a0, k0 = attempts[0]
+    store.put_responses("r1", [(a0, k0, Response(text="one"))])
+    v = Verdict(judge="refusal", judge_version="1", kind="refusal", label="refusal")
+    store.put_verdicts("r1", [(a0.id, "refusal", v)])
+    store.put_responses("r1", [(a0, k0, Response(text="two"))])
+    assert store.records("r1")[0].verdicts == {}
+    assert store.counts("r1")["responses"] == 1
+
+
+def test_corrupt_store_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "tightrope.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a readable tightrope store"):
+        Store.open(tmp_path)
+
+
+def test_schema_version_mismatch_is_refused(tmp_path: Path) -> None:
+    Store.open(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / "tightrope.db")
+    conn.execute("UPDATE meta SET value='999' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="schema version 999"):
+        Store.open(tmp_path)
+
+
+def test_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot create the output folder"):
+        Store.open(blocker / "sub")
+
+
+def test_unknown_run_lists_known_ones(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    store.create_run("r1", fingerprint="fp", config={}, instrument={})
+    with pytest.raises(StoreError, match="r1"):
+        store.run("nope")
