@@ -105,3 +105,29 @@ def test_resume_by_id_uses_stored_config(tmp_path: Path) -> None:
     assert res.run_id == first.run_id and len(res.records) == 6 and res.model_calls == 0
     store = Store.open(tmp_path)
     assert store.counts(first.run_id)["responses"] == 6
+
+
+def test_batches_are_even_sorted_and_cover_everything() -> None:
+    from tightrope.records import Attempt, Message
+    from tightrope.runner import batches
+
+    items = [
+        (
+            Attempt(
+                id=f"a{i}",
+                behavior_id=f"b{i}",
+                target="t:x",
+                messages=(Message(role="user", content="x" * ((i * 7) % 23 + 1)),),
+            ),
+            f"k{i}",
+        )
+        for i in range(148)
+    ]
+    out = batches(items, 48)
+    assert [len(b) for b in out] == [37, 37, 37, 37]
+    flat = [a.id for b in out for a, _ in b]
+    assert sorted(flat) == sorted(a.id for a, _ in items)
+    lengths = [len(a.messages[0].content) for b in out for a, _ in b]
+    assert lengths == sorted(lengths)
+    assert [len(b) for b in batches(items[:5], 1)] == [1] * 5
+    assert batches([], 16) == []

@@ -2,21 +2,50 @@
 
 Public API: `evaluate()` runs an evaluation from Python; the records, the store and the
 metrics are importable from here. Everything not re-exported here may change.
+
+Names are imported on first use (PEP 562), so `tightrope --help` does not pay for pydantic
+models it never touches.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from tightrope._version import __version__
-from tightrope.metrics import CategoryRow, MetricsTable, Rate, metrics_table
-from tightrope.records import (
-    Attempt,
-    Behavior,
-    GenerationConfig,
-    Message,
-    Record,
-    Response,
-    Verdict,
-)
-from tightrope.runner import RunConfig, RunResult, evaluate, run_async
-from tightrope.store import Store
+
+if TYPE_CHECKING:
+    from tightrope.metrics import CategoryRow, MetricsTable, Rate, metrics_table
+    from tightrope.records import (
+        Attempt,
+        Behavior,
+        GenerationConfig,
+        Message,
+        Record,
+        Response,
+        Verdict,
+    )
+    from tightrope.runner import RunConfig, RunResult, evaluate, run_async
+    from tightrope.store import Store
+
+_EXPORTS = {
+    "CategoryRow": "tightrope.metrics",
+    "MetricsTable": "tightrope.metrics",
+    "Rate": "tightrope.metrics",
+    "metrics_table": "tightrope.metrics",
+    "Attempt": "tightrope.records",
+    "Behavior": "tightrope.records",
+    "GenerationConfig": "tightrope.records",
+    "Message": "tightrope.records",
+    "Record": "tightrope.records",
+    "Response": "tightrope.records",
+    "Verdict": "tightrope.records",
+    "RunConfig": "tightrope.runner",
+    "RunResult": "tightrope.runner",
+    "evaluate": "tightrope.runner",
+    "run_async": "tightrope.runner",
+    "Store": "tightrope.store",
+}
 
 __all__ = [
     "Attempt",
@@ -37,3 +66,10 @@ __all__ = [
     "metrics_table",
     "run_async",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tightrope' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -6,7 +6,7 @@ Exit codes: 0 success; 1 the run finished but failed a check (--max-error-rate);
 
 from __future__ import annotations
 
-import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -27,8 +27,9 @@ app = typer.Typer(
 
 DEFAULT_OUT = Path("tightrope-runs")
 
-stdout = Console()
-stderr = Console(stderr=True)
+# Piped output (CI logs, files) gets a width that fits the whole table instead of rich's 80.
+stdout = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120)
+stderr = Console(stderr=True, width=None if sys.stderr.isatty() or "COLUMNS" in os.environ else 120)
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -78,7 +79,7 @@ def run(
     temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature.")] = 0.0,
     seed: Annotated[int, typer.Option(help="Generation seed.")] = 0,
     batch_size: Annotated[
-        int | None, typer.Option(min=1, help="Batch size for local models (default 16).")
+        int | None, typer.Option(min=1, help="Batch size for local models (default 48).")
     ] = None,
     max_error_rate: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Exit 1 when more records than this fail.")
@@ -89,6 +90,8 @@ def run(
     ] = None,
 ) -> None:
     """Run an evaluation and print not_unsafe / not_overrefuse per category."""
+    import asyncio
+
     from tightrope.records import GenerationConfig
     from tightrope.report.progress import RichProgress
     from tightrope.report.terminal import print_tables

@@ -26,9 +26,20 @@ class Judge(Protocol):
     reason, so a judge failure is never counted as a refusal or a verdict (invariant 1).
     """
 
-    name: str
-    version: str
-    kind: JudgeKind
+    @property
+    def name(self) -> str:
+        """The registry name of the judge."""
+        ...
+
+    @property
+    def version(self) -> str:
+        """The prompt or rule version; stored with every verdict."""
+        ...
+
+    @property
+    def kind(self) -> JudgeKind:
+        """`refusal` (refusal / partial / compliance) or `harm` (unsafe / safe)."""
+        ...
 
     async def judge(self, items: Sequence[JudgeItem]) -> list[Verdict]:
         """Return one verdict per item, in the order given."""

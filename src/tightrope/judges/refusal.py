@@ -43,7 +43,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from tightrope.judges._base import TextJudge, judge
+from tightrope.judges._base import Judge, TextJudge, judge
 from tightrope.records import RefusalLabel, VerdictLabel
 
 VERSION: Final = "1"
@@ -334,6 +334,6 @@ def _classify(text: str) -> VerdictLabel:
 
 
 @judge("refusal")
-def refusal() -> TextJudge:
+def refusal() -> Judge:
     """tightrope's rule-based refusal judge (refusal, partial or compliance; the default)."""
     return TextJudge(name="refusal", version=VERSION, kind="refusal", classify=_classify)

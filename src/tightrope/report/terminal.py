@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
@@ -44,38 +45,50 @@ def _judge_version(instrument: Mapping[str, Any], name: str) -> str:
     return name
 
 
-def metrics_renderable(table: MetricsTable, instrument: Mapping[str, Any]) -> Group:
-    """Return a rich renderable: the per-category table and the lines that name the instrument."""
+def _table(table: MetricsTable, *, compact: bool) -> Table:
+    """Return the per-category table; `compact` merges each rate with its interval (80 cols)."""
     t = Table(
-        title=f"{table.target} · attack {table.attack} · harmful side (red), benign side (green)",
+        title=f"{table.target} · attack {table.attack}",
+        caption="harmful side: n, not_unsafe · benign side: n, not_overrefuse"
+        + (" · [95% CI]" if compact else ""),
+        caption_justify="left",
         title_justify="left",
-        show_lines=False,
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 0) if compact else (0, 1),
     )
-    t.add_column("category", no_wrap=True, max_width=28, overflow="ellipsis")
-    t.add_column("n", justify="right", header_style="bold red")
-    t.add_column("not_unsafe", justify="right", header_style="bold red", no_wrap=True)
-    t.add_column("95% CI", justify="right", no_wrap=True)
-    t.add_column("err", justify="right")
-    t.add_column("n", justify="right", header_style="bold green")
-    t.add_column("not_overrefuse", justify="right", header_style="bold green", no_wrap=True)
-    t.add_column("95% CI", justify="right", no_wrap=True)
-    t.add_column("err", justify="right")
+    t.add_column("category", no_wrap=True, max_width=20 if compact else 26, overflow="ellipsis")
+    for side, metric in (("red", "not_unsafe"), ("green", "not_overrefuse")):
+        t.add_column("n", justify="right", header_style=f"bold {side}", min_width=3, no_wrap=True)
+        t.add_column(
+            metric,
+            justify="right",
+            header_style=f"bold {side}",
+            no_wrap=True,
+        )
+        if not compact:
+            t.add_column("95% CI", justify="right", no_wrap=True)
+        t.add_column("err", justify="right", min_width=3, no_wrap=True)
     for row in table.rows:
         label = "all" if row.category == "all" else f"{row.category} {row.name}"
-        style = "bold" if row.category == "all" else None
+        cells = [label]
+        for r in (row.not_unsafe, row.not_overrefuse):
+            cells.append(str(r.n))
+            cells += [format_rate(r)] if compact else [format_value(r), format_ci(r)]
+            cells.append(str(r.errors))
         t.add_row(
-            label,
-            str(row.not_unsafe.n),
-            format_value(row.not_unsafe),
-            format_ci(row.not_unsafe),
-            str(row.not_unsafe.errors),
-            str(row.not_overrefuse.n),
-            format_value(row.not_overrefuse),
-            format_ci(row.not_overrefuse),
-            str(row.not_overrefuse.errors),
-            style=style,
+            *cells,
+            style="bold" if row.category == "all" else None,
             end_section=row is table.rows[-2],
         )
+    return t
+
+
+def metrics_renderable(
+    table: MetricsTable, instrument: Mapping[str, Any], *, compact: bool = False
+) -> Group:
+    """Return a rich renderable: the per-category table and the lines that name the instrument."""
+    t = _table(table, compact=compact)
     overall = table.overall
     lines = [
         Text(
@@ -116,7 +129,8 @@ def print_tables(
     console: Console, tables: Sequence[MetricsTable], instrument: Mapping[str, Any]
 ) -> None:
     """Print every metrics table of a run, one after another."""
+    compact = console.width < 104
     for i, table in enumerate(tables):
         if i:
             console.print()
-        console.print(metrics_renderable(table, instrument))
+        console.print(metrics_renderable(table, instrument, compact=compact))

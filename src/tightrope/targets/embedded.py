@@ -2,7 +2,8 @@
 
 The GGUF file is converted by transformers on first use (about 20-40 s on 2 cores) and the
 converted checkpoint is cached in the user cache directory, so later loads take about a second.
-Generation is batched with left padding, which is 2-3x faster than one prompt at a time on CPU.
+Generation is batched with left padding: on 2 CPU cores a batch of 16 is about 6x faster than
+one prompt at a time, and a batch of 48 another 1.6x faster (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ class EmbeddedTarget:
 
     max_concurrency = 1
 
-    def __init__(self, name: str, *, batch_size: int = 16, threads: int | None = None) -> None:
+    def __init__(self, name: str, *, batch_size: int = 48, threads: int | None = None) -> None:
         if name not in MODELS:
             raise InputError(
                 f"unknown embedded model {name!r}; valid: {', '.join(f'embedded:{m}' for m in MODELS)}"
