@@ -248,6 +248,11 @@ def list_runs(
         store.close()
 
 
+from tightrope.commands import register_all  # noqa: E402  (sub-commands in their own modules)
+
+register_all(app)
+
+
 def main() -> None:
     """Entry point of the `tightrope` script."""
     try:
