@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -75,11 +75,31 @@ def run(
     limit: Annotated[
         int | None, typer.Option(min=1, help="Use only the first N behaviors of each suite.")
     ] = None,
-    max_tokens: Annotated[int, typer.Option(min=1, help="New tokens per response.")] = 150,
-    temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature.")] = 0.0,
-    seed: Annotated[int, typer.Option(help="Generation seed.")] = 0,
+    max_tokens: Annotated[
+        int | None, typer.Option(min=1, help="New tokens per response (default 150).")
+    ] = None,
+    temperature: Annotated[
+        float | None, typer.Option(min=0.0, help="Sampling temperature (default 0).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Generation seed (default 0).")] = None,
     batch_size: Annotated[
         int | None, typer.Option(min=1, help="Batch size for local models (default 48).")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Max requests in flight per endpoint (default 16).")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(min=0.1, help="Seconds before a request is abandoned.")
+    ] = None,
+    retries: Annotated[
+        int | None, typer.Option(min=1, help="Attempts per request, first included (default 6).")
+    ] = None,
+    system_prompt: Annotated[
+        str | None, typer.Option(help="System prompt sent to every target.")
+    ] = None,
+    target_config: Annotated[
+        Path | None,
+        typer.Option(help="YAML of generation keys and backend settings for the targets."),
     ] = None,
     max_error_rate: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Exit 1 when more records than this fail.")
@@ -92,20 +112,40 @@ def run(
     """Run an evaluation and print not_unsafe / not_overrefuse per category."""
     import asyncio
 
-    from tightrope.records import GenerationConfig
     from tightrope.report.progress import RichProgress
     from tightrope.report.terminal import print_tables
     from tightrope.runner import RunConfig, run_async
 
     try:
+        generation: dict[str, Any] = {}
+        settings: dict[str, Any] = {}
+        if target_config is not None:
+            from tightrope.targets.config_file import load_target_config
+
+            generation, settings = load_target_config(target_config)
+        flags = {
+            "batch_size": batch_size,
+            "concurrency": concurrency,
+            "timeout": timeout,
+            "retries": retries,
+        }
+        settings.update({k: v for k, v in flags.items() if v is not None})
+        given = {
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "seed": seed,
+            "system_prompt": system_prompt,
+        }
+        generation.update({k: v for k, v in given.items() if v is not None})
         config = RunConfig(
             targets=tuple(target or ("embedded:smollm2",)),
             suites=tuple(suite or ("starter",)),
             attacks=tuple(attack or ("direct",)),
             judges=tuple(judge or ("refusal",)),
             limit=limit,
-            generation=GenerationConfig(temperature=temperature, max_tokens=max_tokens, seed=seed),
+            generation=_generation(generation),
             max_error_rate=max_error_rate,
+            target_settings=settings,
         )
         _check_names(config.targets, config.suites, config.attacks, config.judges)
     except InputError as exc:
@@ -119,7 +159,6 @@ def run(
         verb = "resuming" if resumed else "starting"
         stderr.print(f"{verb} run [bold]{run_id}[/bold]", highlight=False)
 
-    settings = {"batch_size": batch_size} if batch_size else None
     try:
         result = asyncio.run(
             run_async(
@@ -128,7 +167,6 @@ def run(
                 resume=resume,
                 progress=progress,
                 on_start=on_start,
-                target_settings=settings,
             )
         )
     except InputError as exc:
@@ -159,6 +197,19 @@ def run(
             f"{100 * result.max_error_rate:.1f}%; rerun the same command to retry the failed calls",
             code=1,
         )
+
+
+def _generation(values: dict[str, Any]) -> Any:
+    """Return a GenerationConfig, turning validation errors into one-line input errors."""
+    from pydantic import ValidationError
+
+    from tightrope.records import GenerationConfig
+
+    try:
+        return GenerationConfig(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(f"generation setting {first['loc'][0]}: {first['msg']}") from None
 
 
 def _check_names(

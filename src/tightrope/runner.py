@@ -44,6 +44,9 @@ class RunConfig(BaseModel):
     limit: int | None = Field(default=None, ge=1)
     generation: GenerationConfig = GenerationConfig()
     max_error_rate: float = Field(default=0.05, ge=0.0, le=1.0)
+    # Backend settings (concurrency, timeouts, batch size): they change speed, not outputs,
+    # so they are stored with the run but left out of its fingerprint.
+    target_settings: dict[str, Any] = Field(default_factory=dict)
 
 
 class Progress(Protocol):
@@ -292,7 +295,6 @@ async def run_async(
     out: Path,
     resume: str | None = None,
     progress: Progress | None = None,
-    target_settings: Mapping[str, Any] | None = None,
     on_start: Callable[[str, bool], None] | None = None,
 ) -> RunResult:
     """Run (or resume) an evaluation and return its result; every row lands in the store."""
@@ -304,7 +306,7 @@ async def run_async(
     config = config.model_copy(update={"attacks": _with_direct(config.attacks)})
     judges = {name: get_judge(name) for name in config.judges}
     primary_judges(judges)
-    targets = {spec: get_target(spec, **(target_settings or {})) for spec in config.targets}
+    targets = {spec: get_target(spec, **config.target_settings) for spec in config.targets}
     suites = load_suites(config)
     behaviors = [b for s in suites for b in s.behaviors]
     instrument: dict[str, Any] = {

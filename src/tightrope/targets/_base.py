@@ -47,7 +47,34 @@ def parse_spec(spec: str) -> tuple[str, str]:
     return scheme, arg
 
 
+# Settings a target may be given (from the command line or a YAML file). One settings mapping
+# applies to every target of a run, so each backend takes the keys that concern it.
+KNOWN_SETTINGS = {
+    "batch_size": "prompts per batch for local models",
+    "threads": "CPU threads for local models",
+    "device": "torch device for local models (cpu, cuda, mps)",
+    "dtype": "torch dtype for local models (float32, bfloat16, float16)",
+    "concurrency": "maximum requests in flight to an endpoint",
+    "timeout": "seconds before one request is abandoned",
+    "retries": "attempts per request, first included",
+    "base_delay": "first backoff in seconds (doubles each retry, full jitter)",
+    "max_delay": "longest backoff in seconds",
+    "api_key_env": "environment variable holding the API key",
+    "extra_body": "extra JSON fields sent with each request",
+}
+
+
+def pick_settings(settings: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
+    """Return the settings a backend accepts, dropping None and other backends' keys."""
+    return {k: v for k, v in settings.items() if k in allowed and v is not None}
+
+
 def get_target(spec: str, **settings: Any) -> Target:
-    """Return the backend for `spec`; unknown schemes raise an error listing the valid ones."""
+    """Return the backend for `spec`; unknown schemes or settings raise an InputError."""
+    unknown = sorted(set(settings) - set(KNOWN_SETTINGS))
+    if unknown:
+        raise InputError(
+            f"unknown target setting {unknown[0]!r}; valid: {', '.join(sorted(KNOWN_SETTINGS))}"
+        )
     scheme, arg = parse_spec(spec)
     return targets.get(scheme)(arg, **settings)

@@ -24,7 +24,7 @@ import platformdirs
 
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
-from tightrope.targets._base import Target, target
+from tightrope.targets._base import Target, pick_settings, target
 
 MODELS = {
     "smollm2": {
@@ -208,4 +208,4 @@ def _with_system(messages: list[Message], config: GenerationConfig) -> list[dict
 @target("embedded")
 def embedded_target(name: str, **settings: Any) -> Target:
     """The embedded offline model: embedded:smollm2 (SmolLM2-135M-Instruct)."""
-    return EmbeddedTarget(name, **settings)
+    return EmbeddedTarget(name, **pick_settings(settings, {"batch_size", "threads"}))

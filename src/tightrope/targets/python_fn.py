@@ -17,7 +17,7 @@ from typing import Any
 
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response
-from tightrope.targets._base import Target, target
+from tightrope.targets._base import Target, pick_settings, target
 
 UserFn = Callable[[list[dict[str, str]], dict[str, Any]], str | Awaitable[str]]
 
@@ -79,4 +79,4 @@ class PythonTarget:
 @target("python")
 def python_target(ref: str, **settings: Any) -> Target:
     """A Python callable: python:package.module:function."""
-    return PythonTarget(ref, **settings)
+    return PythonTarget(ref, **pick_settings(settings, {"concurrency"}))

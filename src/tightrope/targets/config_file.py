@@ -1,0 +1,51 @@
+"""Target settings from a YAML file (`tightrope run --target-config FILE`).
+
+A flat mapping: generation keys (system_prompt, temperature, max_tokens, top_p, seed) and backend
+settings (concurrency, timeout, retries, batch_size, ...; see targets._base.KNOWN_SETTINGS).
+Unknown keys are an error naming the file and line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tightrope.errors import InputError
+from tightrope.targets._base import KNOWN_SETTINGS
+
+GENERATION_KEYS = {"system_prompt", "temperature", "max_tokens", "top_p", "seed"}
+
+
+def load_target_config(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return (generation overrides, backend settings) read from a YAML file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the target config ({exc})") from None
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise InputError(f"{path}{where}: not valid YAML; fix the syntax") from None
+    if data is None:
+        return {}, {}
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+        raise InputError(f"{path}:1: the target config must be a mapping of key: value")
+    lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    generation: dict[str, Any] = {}
+    settings: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in GENERATION_KEYS:
+            generation[key] = value
+        elif key in KNOWN_SETTINGS:
+            settings[key] = value
+        else:
+            valid = ", ".join(sorted(GENERATION_KEYS | set(KNOWN_SETTINGS)))
+            raise InputError(
+                f"{path}:{lines.get(str(key), 1)}: unknown key {key!r}; valid: {valid}"
+            )
+    return generation, settings

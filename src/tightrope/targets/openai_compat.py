@@ -1,0 +1,197 @@
+"""`openai:MODEL` and `openai-compatible:BASE_URL#MODEL` through the official `openai` SDK.
+
+The second form covers every server that speaks OpenAI's chat-completions protocol: vLLM,
+Ollama, llama.cpp's server, TGI, LM Studio, Together and the like. The SDK's own retries are
+off; tightrope retries with backoff and an adaptive concurrency limit (targets/retry.py,
+targets/limits.py), so every exhausted retry becomes an error record.
+
+API keys come from the environment only (`OPENAI_API_KEY`, or the variable named by the
+`api_key_env` setting) and are redacted from every error message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from tightrope.errors import InputError
+from tightrope.records import GenerationConfig, Message, Response, Usage
+from tightrope.targets._base import Target, pick_settings, target
+from tightrope.targets.limits import AdaptiveLimiter
+from tightrope.targets.retry import (
+    CallFailed,
+    Failure,
+    RetryPolicy,
+    call_with_retries,
+    parse_retry_after,
+)
+
+SETTINGS = {
+    "concurrency",
+    "timeout",
+    "retries",
+    "base_delay",
+    "max_delay",
+    "api_key_env",
+    "extra_body",
+}
+RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529}
+
+
+def _import_openai() -> Any:
+    try:
+        import openai
+    except ImportError:
+        raise InputError(
+            "the openai targets need the openai SDK: pip install 'tightrope[openai]'"
+        ) from None
+    return openai
+
+
+def classify_openai_error(exc: BaseException) -> Failure:
+    """Return how to treat an exception from the openai SDK: retry it, or record it."""
+    openai = _import_openai()
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        retry_after = parse_retry_after(exc.response.headers.get("retry-after"))
+        return Failure(
+            f"HTTP {status}: {_short(exc.message)}",
+            retryable=status in RETRYABLE_STATUS or status >= 500,
+            rate_limited=status == 429,
+            retry_after=retry_after,
+        )
+    if isinstance(exc, openai.APITimeoutError):
+        return Failure("request timed out", retryable=True)
+    if isinstance(exc, openai.APIConnectionError):
+        return Failure(f"connection failed: {_short(str(exc.__cause__ or exc))}", retryable=True)
+    if isinstance(exc, (json.JSONDecodeError, openai.APIResponseValidationError, ValueError)):
+        return Failure(f"malformed response: {_short(str(exc))}", retryable=True)
+    return Failure(f"{type(exc).__name__}: {_short(str(exc))}", retryable=True)
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+class OpenAITarget:
+    """A chat model behind an OpenAI-compatible endpoint, one request per conversation."""
+
+    max_batch_size = 1
+
+    def __init__(
+        self,
+        *,
+        spec: str,
+        model: str,
+        base_url: str | None,
+        api_key_env: str = "OPENAI_API_KEY",
+        concurrency: int = 16,
+        timeout: float = 120.0,
+        retries: int = 6,
+        base_delay: float = 0.5,
+        max_delay: float = 30.0,
+        extra_body: dict[str, Any] | None = None,
+    ) -> None:
+        openai = _import_openai()
+        self.spec = spec
+        self.model = model
+        self.version = f"openai-sdk;model={model}"
+        self.max_concurrency = concurrency
+        self.limiter = AdaptiveLimiter(concurrency)
+        self.policy = RetryPolicy(
+            attempts=retries, timeout=timeout, base_delay=base_delay, max_delay=max_delay
+        )
+        key = os.environ.get(api_key_env)
+        if key is None and base_url is None:
+            raise InputError(f"target {spec}: set {api_key_env} in the environment")
+        self._secrets = [key] if key else []
+        self._extra_body = extra_body or {}
+        self._client = openai.AsyncOpenAI(
+            api_key=key or "not-needed",
+            base_url=base_url,
+            max_retries=0,
+            timeout=timeout,
+        )
+
+    async def _call(self, messages: Sequence[Message], config: GenerationConfig) -> Response:
+        payload = [m.model_dump() for m in messages]
+        if config.system_prompt is not None and not (payload and payload[0]["role"] == "system"):
+            payload.insert(0, {"role": "system", "content": config.system_prompt})
+        try:
+            completion = await self._client.chat.completions.create(
+                model=self.model,
+                messages=payload,
+                temperature=config.temperature,
+                top_p=config.top_p,
+                max_tokens=config.max_tokens,
+                seed=config.seed,
+                extra_body=self._extra_body or None,
+            )
+        except Exception as exc:
+            raise CallFailed(classify_openai_error(exc)) from exc
+        if not completion.choices:
+            raise CallFailed(Failure("the response had no choices", retryable=True))
+        choice = completion.choices[0]
+        text = choice.message.content
+        if text is None:
+            text = getattr(choice.message, "refusal", None)
+        if text is None:
+            raise CallFailed(Failure("the response had no text content", retryable=True))
+        usage = completion.usage
+        return Response(
+            text=text,
+            finish_reason=choice.finish_reason,
+            usage=Usage(
+                prompt_tokens=usage.prompt_tokens if usage else 0,
+                completion_tokens=usage.completion_tokens if usage else 0,
+            ),
+        )
+
+    async def generate(
+        self, batch: Sequence[Sequence[Message]], config: GenerationConfig
+    ) -> list[Response]:
+        """Return one Response per conversation; failures after retries are error records."""
+        out = []
+        for messages in batch:
+            out.append(
+                await call_with_retries(
+                    lambda m=messages: self._call(m, config),  # type: ignore[misc]
+                    policy=self.policy,
+                    limiter=self.limiter,
+                    secrets=self._secrets,
+                )
+            )
+        return out
+
+
+@target("openai")
+def openai_target(model: str, **settings: Any) -> Target:
+    """OpenAI's API: openai:MODEL (key from OPENAI_API_KEY; OPENAI_BASE_URL is honoured)."""
+    return OpenAITarget(
+        spec=f"openai:{model}",
+        model=model,
+        base_url=os.environ.get("OPENAI_BASE_URL"),
+        **pick_settings(settings, SETTINGS),
+    )
+
+
+@target("openai-compatible")
+def openai_compatible_target(arg: str, **settings: Any) -> Target:
+    """Any OpenAI-compatible server: openai-compatible:BASE_URL#MODEL (vLLM, Ollama, TGI...)."""
+    base_url, sep, model = arg.rpartition("#")
+    if not sep or not base_url or not model:
+        raise InputError(
+            f"target 'openai-compatible:{arg}' must look like "
+            "openai-compatible:http://HOST:PORT/v1#MODEL"
+        )
+    if not base_url.startswith(("http://", "https://")):
+        raise InputError(f"target 'openai-compatible:{arg}': the base URL must start with http")
+    return OpenAITarget(
+        spec=f"openai-compatible:{arg}",
+        model=model,
+        base_url=base_url,
+        **pick_settings(settings, SETTINGS),
+    )

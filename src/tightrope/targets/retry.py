@@ -1,0 +1,108 @@
+"""Retries with exponential backoff and full jitter for calls to remote models.
+
+A backend wraps one request in `call_with_retries`. Retryable failures (429, 5xx, timeouts,
+dropped connections, malformed bodies) are retried up to the policy's attempts; when they run
+out, or on a failure that retrying cannot fix (400, 401, 404), the result is a Response with
+`error` set: an error record, never a refusal or a verdict (invariant 1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from tightrope.records import Response
+from tightrope.targets.limits import AdaptiveLimiter
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry one request."""
+
+    attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    timeout: float = 120.0
+    seed: int | None = None
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Return the wait before retry number `attempt` (1-based): full jitter, capped."""
+        return rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A classified failure of one call."""
+
+    message: str
+    retryable: bool
+    rate_limited: bool = False
+    retry_after: float | None = None
+
+
+class CallFailed(Exception):
+    """Raised by a backend's single call with its classification."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """Return `text` with every secret (API keys) replaced by '[redacted]'."""
+    for s in secrets:
+        if s and len(s) >= 6:
+            text = text.replace(s, "[redacted]")
+    return text
+
+
+async def call_with_retries(
+    call: Callable[[], Awaitable[Response]],
+    *,
+    policy: RetryPolicy,
+    limiter: AdaptiveLimiter,
+    secrets: Sequence[str] = (),
+    rng: random.Random | None = None,
+) -> Response:
+    """Return the call's Response, retrying classified failures; errors come back as records."""
+    rng = rng or random.Random(policy.seed)
+    start = time.perf_counter()
+    last: Failure | None = None
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            async with limiter.slot():
+                response = await asyncio.wait_for(call(), timeout=policy.timeout)
+        except CallFailed as exc:
+            last = exc.failure
+        except TimeoutError:
+            last = Failure(f"timed out after {policy.timeout:g} s", retryable=True)
+        else:
+            limiter.success()
+            return response.model_copy(update={"latency_s": time.perf_counter() - start})
+        if last.rate_limited:
+            limiter.rate_limited(last.retry_after)
+        if not last.retryable or attempt == policy.attempts:
+            break
+        wait = policy.backoff(attempt, rng)
+        if last.retry_after is not None:
+            wait = max(wait, last.retry_after)
+        await asyncio.sleep(wait)
+    assert last is not None
+    tries = f"after {attempt} attempt{'s' if attempt > 1 else ''}"
+    return Response(
+        error=redact(f"{last.message} ({tries})", secrets),
+        latency_s=time.perf_counter() - start,
+    )
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Return seconds from a Retry-After header (seconds form), or None."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
