@@ -1,5 +1,6 @@
 """Model backends, named by spec strings (`embedded:smollm2`, `python:pkg.mod:fn`)."""
 
+from tightrope.targets import anthropic_messages as _anthropic  # noqa: F401  (registers "anthropic")
 from tightrope.targets import embedded as _embedded  # noqa: F401  (registers "embedded")
 from tightrope.targets import openai_compat as _openai_compat  # noqa: F401  (openai, openai-compatible)
 from tightrope.targets import python_fn as _python_fn  # noqa: F401  (registers "python")

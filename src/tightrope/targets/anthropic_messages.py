@@ -1,0 +1,153 @@
+"""`anthropic:MODEL` through the official `anthropic` SDK (the Messages API).
+
+Sampling: the current SDK takes no temperature; a non-zero temperature or top_p < 1 is sent in
+the request body, and greedy (the default) sends neither, so the model uses its own default.
+The key comes from ANTHROPIC_API_KEY (or the variable named by `api_key_env`);
+ANTHROPIC_BASE_URL points the client elsewhere (a proxy, or a local test server). Retries and
+the adaptive concurrency limit are tightrope's (targets/retry.py); the SDK's own are off.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from tightrope.errors import InputError
+from tightrope.records import GenerationConfig, Message, Response, Usage
+from tightrope.targets._base import Target, pick_settings, target
+from tightrope.targets.limits import AdaptiveLimiter
+from tightrope.targets.retry import (
+    CallFailed,
+    Failure,
+    RetryPolicy,
+    call_with_retries,
+    parse_retry_after,
+)
+
+SETTINGS = {"concurrency", "timeout", "retries", "base_delay", "max_delay", "api_key_env"}
+
+
+def _import_anthropic() -> Any:
+    try:
+        import anthropic
+    except ImportError:
+        raise InputError(
+            "the anthropic target needs the anthropic SDK: pip install 'tightrope[anthropic]'"
+        ) from None
+    return anthropic
+
+
+def classify_anthropic_error(exc: BaseException) -> Failure:
+    """Return how to treat an exception from the anthropic SDK: retry it, or record it."""
+    anthropic = _import_anthropic()
+    if isinstance(exc, anthropic.APIStatusError):
+        status = exc.status_code
+        return Failure(
+            f"HTTP {status}: {' '.join(str(exc.message).split())[:300]}",
+            retryable=status in {408, 409, 425, 429} or status >= 500,
+            rate_limited=status == 429,
+            retry_after=parse_retry_after(exc.response.headers.get("retry-after")),
+        )
+    if isinstance(exc, anthropic.APITimeoutError):
+        return Failure("request timed out", retryable=True)
+    if isinstance(exc, anthropic.APIConnectionError):
+        return Failure(f"connection failed: {exc.__cause__ or exc}", retryable=True)
+    return Failure(f"malformed response: {type(exc).__name__}: {exc}", retryable=True)
+
+
+class AnthropicTarget:
+    """A Claude model through the Messages API, one request per conversation."""
+
+    max_batch_size = 1
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key_env: str = "ANTHROPIC_API_KEY",
+        concurrency: int = 8,
+        timeout: float = 120.0,
+        retries: int = 6,
+        base_delay: float = 0.5,
+        max_delay: float = 30.0,
+    ) -> None:
+        anthropic = _import_anthropic()
+        key = os.environ.get(api_key_env)
+        base_url = os.environ.get("ANTHROPIC_BASE_URL")
+        if key is None:
+            raise InputError(f"target anthropic:{model}: set {api_key_env} in the environment")
+        self.spec = f"anthropic:{model}"
+        self.model = model
+        self.version = f"anthropic-sdk;model={model}"
+        self.max_concurrency = concurrency
+        self.limiter = AdaptiveLimiter(concurrency)
+        self.policy = RetryPolicy(
+            attempts=retries, timeout=timeout, base_delay=base_delay, max_delay=max_delay
+        )
+        self._secrets = [key]
+        self._client = anthropic.AsyncAnthropic(
+            api_key=key, base_url=base_url, max_retries=0, timeout=timeout
+        )
+
+    async def _call(self, messages: Sequence[Message], config: GenerationConfig) -> Response:
+        system = config.system_prompt
+        turns = []
+        for m in messages:
+            if m.role == "system":
+                system = m.content
+            else:
+                turns.append({"role": m.role, "content": m.content})
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": turns,
+            "max_tokens": config.max_tokens,
+        }
+        if system is not None:
+            kwargs["system"] = system
+        # The current SDK has no sampling parameters on messages.create; models that still
+        # accept them get them through extra_body, and only when they differ from greedy.
+        sampling = {}
+        if config.temperature > 0:
+            sampling["temperature"] = config.temperature
+        if config.top_p < 1.0:
+            sampling["top_p"] = config.top_p
+        if sampling:
+            kwargs["extra_body"] = sampling
+        try:
+            message = await self._client.messages.create(**kwargs)
+        except Exception as exc:
+            raise CallFailed(classify_anthropic_error(exc)) from exc
+        texts = [b.text for b in message.content if getattr(b, "type", None) == "text"]
+        if not texts:
+            raise CallFailed(Failure("the response had no text content", retryable=True))
+        return Response(
+            text="".join(texts),
+            finish_reason=message.stop_reason,
+            usage=Usage(
+                prompt_tokens=message.usage.input_tokens,
+                completion_tokens=message.usage.output_tokens,
+            ),
+        )
+
+    async def generate(
+        self, batch: Sequence[Sequence[Message]], config: GenerationConfig
+    ) -> list[Response]:
+        """Return one Response per conversation; failures after retries are error records."""
+        out = []
+        for messages in batch:
+            out.append(
+                await call_with_retries(
+                    lambda m=messages: self._call(m, config),  # type: ignore[misc]
+                    policy=self.policy,
+                    limiter=self.limiter,
+                    secrets=self._secrets,
+                )
+            )
+        return out
+
+
+@target("anthropic")
+def anthropic_target(model: str, **settings: Any) -> Target:
+    """Anthropic's Messages API: anthropic:MODEL (key from ANTHROPIC_API_KEY)."""
+    return AnthropicTarget(model, **pick_settings(settings, SETTINGS))
