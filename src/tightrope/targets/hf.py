@@ -1,0 +1,182 @@
+"""`hf:REPO_OR_PATH`: a local Hugging Face transformers chat model, batched with left padding.
+
+The generic batched generator lives here; the embedded default model (`embedded:smollm2`) is
+the same machinery with a different loader. Device: CUDA if available, else Apple MPS, else
+CPU (setting `device`); dtype: bfloat16 on CUDA, float32 elsewhere (setting `dtype`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tightrope.records import GenerationConfig, Message, Response, Usage
+from tightrope.targets._base import Target, pick_settings, target
+
+Loaded = tuple[Any, Any]
+
+
+def library_versions(*dists: str) -> str:
+    """Return 'dist=version;...' for the given distributions ('absent' when missing)."""
+    parts = []
+    for dist in dists:
+        try:
+            parts.append(f"{dist}={importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            parts.append(f"{dist}=absent")
+    return ";".join(parts)
+
+
+def prepare_tokenizer(tok: Any) -> Any:
+    """Set left padding and a pad token, as batched generation of a causal LM needs."""
+    tok.padding_side = "left"
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+class TransformersTarget:
+    """Batched greedy (or sampled) generation with a transformers causal LM, off the event loop."""
+
+    max_concurrency = 1
+
+    def __init__(
+        self,
+        *,
+        spec: str,
+        version: str,
+        loader: Callable[[], Loaded],
+        batch_size: int = 16,
+        threads: int | None = None,
+    ) -> None:
+        self.spec = spec
+        self.version = version
+        self.max_batch_size = batch_size
+        self._loader = loader
+        self._threads = threads
+        self._lock = threading.Lock()
+        self._loaded: Loaded | None = None
+
+    def load(self) -> Loaded:
+        """Return (tokenizer, model), loading them on first use."""
+        with self._lock:
+            if self._loaded is None:
+                if self._threads:
+                    import torch
+
+                    torch.set_num_threads(self._threads)
+                self._loaded = self._loader()
+            return self._loaded
+
+    def generate_sync(
+        self, batch: Sequence[Sequence[Message]], config: GenerationConfig
+    ) -> list[Response]:
+        """Generate for a batch in this thread; returns one Response per conversation."""
+        import torch
+
+        start = time.perf_counter()
+        try:
+            tok, model = self.load()
+            conversations = [_with_system(list(m), config) for m in batch]
+            enc = tok.apply_chat_template(
+                conversations,
+                add_generation_prompt=True,
+                return_tensors="pt",
+                padding=True,
+                return_dict=True,
+            )
+            sampling: dict[str, Any] = {"do_sample": False}
+            if config.temperature > 0:
+                sampling = {
+                    "do_sample": True,
+                    "temperature": config.temperature,
+                    "top_p": config.top_p,
+                }
+            torch.manual_seed(config.seed)
+            with torch.inference_mode():
+                out = model.generate(
+                    **enc,
+                    max_new_tokens=config.max_tokens,
+                    pad_token_id=tok.pad_token_id,
+                    **sampling,
+                )
+        except Exception as exc:
+            elapsed = time.perf_counter() - start
+            return [
+                Response(error=f"{type(exc).__name__}: {exc}", latency_s=elapsed) for _ in batch
+            ]
+        elapsed = (time.perf_counter() - start) / max(len(batch), 1)
+        width = enc["input_ids"].shape[1]
+        responses = []
+        for row, mask in zip(out, enc["attention_mask"], strict=True):
+            new = row[width:]
+            eos = (new == tok.eos_token_id).nonzero()
+            n_new = int(eos[0].item()) + 1 if len(eos) else len(new)
+            text = tok.decode(new[:n_new], skip_special_tokens=True)
+            responses.append(
+                Response(
+                    text=text.strip(),
+                    finish_reason="stop" if len(eos) else "length",
+                    usage=Usage(prompt_tokens=int(mask.sum()), completion_tokens=n_new),
+                    latency_s=elapsed,
+                )
+            )
+        return responses
+
+    async def generate(
+        self, batch: Sequence[Sequence[Message]], config: GenerationConfig
+    ) -> list[Response]:
+        """Generate off the event loop so progress and signals stay responsive."""
+        return await asyncio.to_thread(self.generate_sync, batch, config)
+
+
+def _with_system(messages: list[Message], config: GenerationConfig) -> list[dict[str, str]]:
+    out = [m.model_dump() for m in messages]
+    if config.system_prompt is not None and not (out and out[0]["role"] == "system"):
+        out.insert(0, {"role": "system", "content": config.system_prompt})
+    return out
+
+
+def _device_and_dtype(device: str | None, dtype: str | None) -> tuple[str, Any]:
+    import torch
+
+    if device is None:
+        if torch.cuda.is_available():
+            device = "cuda"
+        elif getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            device = "mps"
+        else:
+            device = "cpu"
+    if dtype is None:
+        dtype = "bfloat16" if device == "cuda" else "float32"
+    return device, getattr(torch, dtype)
+
+
+def load_pretrained(path: str, *, device: str | None = None, dtype: str | None = None) -> Loaded:
+    """Return (tokenizer, model) for a local folder or Hub repo id, on the chosen device."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    dev, torch_dtype = _device_and_dtype(device, dtype)
+    tok = prepare_tokenizer(AutoTokenizer.from_pretrained(path))
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype).to(dev)
+    model.eval()
+    return tok, model
+
+
+@target("hf")
+def hf_target(path: str, **settings: Any) -> Target:
+    """A local transformers model: hf:PATH_OR_REPO_ID (batched; settings device, dtype)."""
+    device, dtype = settings.get("device"), settings.get("dtype")
+    return TransformersTarget(
+        spec=f"hf:{path}",
+        version=f"{path};device={device};dtype={dtype};"
+        + library_versions("transformers", "torch"),
+        loader=lambda: load_pretrained(path, device=device, dtype=dtype),
+        **pick_settings(settings, {"batch_size", "threads"}),
+    )
