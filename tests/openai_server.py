@@ -115,6 +115,8 @@ class ScriptedServer:
             if delay:
                 time.sleep(delay)
             self._respond(h, action, prompt, body, anthropic=anthropic)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client went away (a killed run): nothing to answer
         finally:
             with self.lock:
                 self.in_flight -= 1
