@@ -47,6 +47,10 @@ def prompt_hash(prompt: str) -> int:
     return hashlib.sha256(prompt.encode()).digest()[2]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # the default backlog of 5 refuses bursts of concurrent clients
+
+
 class ScriptedServer:
     """Runs in a background thread; use as a context manager. `base_url` ends in /v1."""
 
@@ -73,7 +77,7 @@ class ScriptedServer:
             def do_POST(self) -> None:
                 server._handle(self)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
