@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from tightrope.datasets._base import Suite, dataset
+from tightrope.datasets._base import DatasetInfo, Suite, dataset
 from tightrope.datasets.taxonomy import CATEGORIES
 from tightrope.errors import InputError
 from tightrope.records import Behavior
@@ -39,7 +39,15 @@ def _pair_behaviors(pair: dict[str, Any], source: str) -> tuple[Behavior, Behavi
     )
 
 
-@dataset("starter")
+INFO = DatasetInfo(
+    rows="148 (74 harmful / benign pairs, S1-S13)",
+    license="Apache-2.0",
+    citation="tightrope starter suite (written for tightrope)",
+    url="docs/starter-suite.md",
+)
+
+
+@dataset("starter", info=INFO)
 def starter() -> Suite:
     """Built-in matched harmful / harmless pairs over Llama Guard 3 S1-S13 (offline)."""
     raw = resources.files("tightrope.datasets").joinpath("data", STARTER_FILE).read_bytes()

@@ -1,0 +1,132 @@
+"""The pinned public files every benchmark loader reads: upstream URL, mirror path, SHA-256.
+
+URLs name a full commit (GitHub) or revision (Hugging Face), so the bytes cannot drift; the
+SHA-256 values were computed from byte-identical copies of those files. Where no copy was at
+hand to hash (OR-Bench 80k and toxic, SimpleSafetyTests) the hash is None: the file is trusted
+on first download and its hash recorded then (see remote.py and docs/datasets.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from tightrope.datasets.remote import RemoteFile, local_path, read_verified
+from tightrope.datasets.tabular import Table, parse_csv
+
+_GITHUB = "https://raw.githubusercontent.com"
+_HF = "https://huggingface.co/datasets"
+HARMBENCH_REV = "8e1604d1171fe8a48d8febecd22f600e462bdcdd"
+JBB_REV = "886acc352a31533ffbcf4ef22c744658688086fc"
+ADVBENCH_REV = "098262edf85f807224e70ecd87b9d83716bf6b73"
+STRONGREJECT_REV = "f7cad6c17e624e21d8df2278e918ae1dddb4cb56"
+XSTEST_REV = "d7bb5bd738c1fcbc36edd83d5e7d1b71a3e2d84d"
+ORBENCH_REV = "e36d8b80e81837c8a8f264bbb2a49f1b32c7e272"
+SST_REV = "8187ed7ecec4540322fdb786bf66de0fcd9f6691"
+
+
+def _pin(dataset: str, path: str, url: str, revision: str, sha256: str | None) -> RemoteFile:
+    return RemoteFile(dataset, path, url, sha256, revision)
+
+
+def _harmbench(split: str, sha256: str) -> RemoteFile:
+    name = f"harmbench_behaviors_text_{split}.csv"
+    url = f"{_GITHUB}/centerforaisafety/HarmBench/{HARMBENCH_REV}/data/behavior_datasets/{name}"
+    return _pin("harmbench", f"harmbench/{name}", url, HARMBENCH_REV, sha256)
+
+
+def _jbb(name: str, sha256: str) -> RemoteFile:
+    url = f"{_HF}/JailbreakBench/JBB-Behaviors/resolve/{JBB_REV}/data/{name}"
+    return _pin("jbb", f"jbb/{name}", url, JBB_REV, sha256)
+
+
+def _orbench(name: str, sha256: str | None) -> RemoteFile:
+    url = f"{_HF}/bench-llm/or-bench/resolve/{ORBENCH_REV}/{name}"
+    return _pin("orbench", f"orbench/{name}", url, ORBENCH_REV, sha256)
+
+
+HARMBENCH_ALL = _harmbench(
+    "all", "8d81accedd38eaaf8b760618622bb888417d1fd0c86eba65c427a16f1cbb4afc"
+)
+HARMBENCH_VAL = _harmbench(
+    "val", "7bfaaa5e2b9b95002c89e2d33c019f58e9e8496e2fc65d368f1eeb8179e69534"
+)
+HARMBENCH_TEST = _harmbench(
+    "test", "75d257b3e7428c52eb7b0154318f455af3e01b09a3794b5e2f3d36054f3c0e29"
+)
+JBB_HARMFUL = _jbb(
+    "harmful-behaviors.csv", "4a8ec6832056b631eb092dccc60d37a61c3d441268268888b3d006288afeffa1"
+)
+JBB_BENIGN = _jbb(
+    "benign-behaviors.csv", "3cda234d21a991fa309bbfea4b6d9dae31ccdf8e9d452424b6a983e4fdc33468"
+)
+JBB_JUDGE_COMPARISON = _jbb(
+    "judge-comparison.csv", "95f5b06d7a177fafd9377f2013ebed549c264bfdeee00082d64fcdcb1dc7aa8b"
+)
+ADVBENCH_BEHAVIORS = _pin(
+    "advbench",
+    "advbench/harmful_behaviors.csv",
+    f"{_GITHUB}/llm-attacks/llm-attacks/{ADVBENCH_REV}/data/advbench/harmful_behaviors.csv",
+    ADVBENCH_REV,
+    "6cd1a5c63c07610d7eb67307772ee5606017ee950b5770ab288a2c487489d3e1",
+)
+STRONGREJECT = _pin(
+    "strongreject",
+    "strongreject/strongreject_dataset.csv",
+    f"{_GITHUB}/alexandrasouly/strongreject/{STRONGREJECT_REV}"
+    "/strongreject_dataset/strongreject_dataset.csv",
+    STRONGREJECT_REV,
+    "4dd70357e4ff8b5d0ba5ebafecab5d6dd5633ce8046e3dd1c8bd93e64de44381",
+)
+# The repository was first published as paul-rottger/exaggerated-safety; GitHub redirects.
+XSTEST = _pin(
+    "xstest",
+    "xstest/xstest_prompts.csv",
+    f"{_GITHUB}/paul-rottger/xstest/{XSTEST_REV}/xstest_prompts.csv",
+    XSTEST_REV,
+    "11783fb294ed017473ee53c207d71f2161c7672c8d0b037501e78387f801cb5a",
+)
+ORBENCH_80K = _orbench("or-bench-80k.csv", None)
+# Pinned from a published record of this revision (169,255 bytes); no local copy was hashed.
+ORBENCH_HARD = _orbench(
+    "or-bench-hard-1k.csv", "a6e2f1166416efe5901f3bb05c47dc92ab3aca3acfe143693d38b8057d841e6d"
+)
+ORBENCH_TOXIC = _orbench("or-bench-toxic.csv", None)
+SIMPLESAFETYTESTS = _pin(
+    "simplesafetytests",
+    "simplesafetytests/sst_test_cases.csv",
+    f"{_HF}/Bertievidgen/SimpleSafetyTests/resolve/{SST_REV}/sst_test_cases.csv",
+    SST_REV,
+    None,
+)
+
+ALL_FILES: tuple[RemoteFile, ...] = (
+    HARMBENCH_ALL,
+    HARMBENCH_VAL,
+    HARMBENCH_TEST,
+    JBB_HARMFUL,
+    JBB_BENIGN,
+    JBB_JUDGE_COMPARISON,
+    ADVBENCH_BEHAVIORS,
+    STRONGREJECT,
+    XSTEST,
+    ORBENCH_80K,
+    ORBENCH_HARD,
+    ORBENCH_TOXIC,
+    SIMPLESAFETYTESTS,
+)
+
+
+def files_of(dataset: str) -> tuple[RemoteFile, ...]:
+    """Return the pinned files that `datasets fetch DATASET` downloads."""
+    return tuple(f for f in ALL_FILES if f.dataset == dataset)
+
+
+def read_table(f: RemoteFile, *, encoding: str = "utf-8") -> tuple[Table, str]:
+    """Return the verified CSV table of `f` and the SHA-256 of its bytes."""
+    data = read_verified(f)
+    return parse_csv(data, str(local_path(f)), encoding=encoding), hashlib.sha256(data).hexdigest()
+
+
+def short_revision(f: RemoteFile) -> str:
+    """Return the first 8 hex digits of the upstream revision of `f` (the dataset version)."""
+    return f.revision[:8]
