@@ -49,6 +49,14 @@ attacks: Registry[Attack] = Registry("attack")
 attack = attacks.register
 
 
-def get_attack(name: str) -> Attack:
-    """Return the attack registered under `name` (UnknownNameError lists the valid names)."""
-    return attacks.get(name)()
+def parse_attack_spec(spec: str) -> tuple[str, str | None]:
+    """Split 'name:arg' into (name, arg); a plain name has no argument."""
+    name, sep, arg = spec.partition(":")
+    return name, (arg if sep else None)
+
+
+def get_attack(spec: str) -> Attack:
+    """Return the attack for `name` or `name:arg` (UnknownNameError lists the valid names)."""
+    name, arg = parse_attack_spec(spec)
+    factory = attacks.get(name)
+    return factory(arg) if arg is not None else factory()
