@@ -25,6 +25,7 @@ from tightrope.datasets import Suite, load_suite
 from tightrope.errors import InputError
 from tightrope.judges import Judge, JudgeItem, get_judge
 from tightrope.metrics import MetricsTable, metrics_table
+from tightrope.pricing import RoleUsage, load_prices, usage_by_spec
 from tightrope.records import Attempt, Behavior, GenerationConfig, Record, stable_hash
 from tightrope.store import Store
 from tightrope.targets import DEFAULT_TARGET, Target, get_target
@@ -42,6 +43,8 @@ class RunConfig(BaseModel):
     attacks: tuple[str, ...] = ("direct",)
     judges: tuple[str, ...] = ("refusal",)
     limit: int | None = Field(default=None, ge=1)
+    sample: int | None = Field(default=None, ge=1)
+    sample_seed: int = 0
     generation: GenerationConfig = GenerationConfig()
     max_error_rate: float = Field(default=0.05, ge=0.0, le=1.0)
     # Backend settings (concurrency, timeouts, batch size): they change speed, not outputs,
@@ -86,6 +89,7 @@ class RunResult:
     error_rate: float = 0.0
     max_error_rate: float = 0.05
     judge_names: dict[str, str] = field(default_factory=dict)
+    usage: list[RoleUsage] = field(default_factory=list)
 
     @property
     def error_rate_exceeded(self) -> bool:
@@ -121,8 +125,15 @@ def new_run_id() -> str:
 
 
 def load_suites(config: RunConfig) -> list[Suite]:
-    """Load every suite of the config, applying --limit to each; ids must be unique overall."""
-    suites = [load_suite(name).limit(config.limit) for name in config.suites]
+    """Load every suite of the config, applying --sample then --limit to each; ids unique overall.
+
+    `--sample N` draws a stratified sample by category that keeps pairs together
+    (datasets/sampling.py); `--limit N` then keeps the first N behaviors.
+    """
+    suites = [
+        load_suite(name).sample(config.sample, seed=config.sample_seed).limit(config.limit)
+        for name in config.suites
+    ]
     seen: dict[str, str] = {}
     for s in suites:
         for b in s.behaviors:
@@ -355,6 +366,11 @@ async def run_async(
             errors=errors,
             error_rate=errors / len(records) if records else 0.0,
             max_error_rate=config.max_error_rate,
+            usage=usage_by_spec(
+                "target",
+                [(r.attempt.target, r.response) for r in records if r.response],
+                load_prices(),
+            ),
         )
 
 
@@ -379,16 +395,28 @@ def evaluate(
     attacks: Sequence[str] = ("direct",),
     judges: Sequence[str] = ("refusal",),
     limit: int | None = None,
+    sample: int | None = None,
+    sample_seed: int = 0,
     generation: GenerationConfig | None = None,
+    target_settings: Mapping[str, Any] | None = None,
+    max_error_rate: float = 0.05,
     out: Path | str = "tightrope-runs",
 ) -> RunResult:
-    """Run an evaluation from Python and return its RunResult (mirrors `tightrope run`)."""
+    """Run an evaluation from Python and return its RunResult (mirrors `tightrope run`).
+
+    Each argument has the meaning of the command-line option of the same name; the result
+    holds the metrics tables, the records and the run id in the store under `out`.
+    """
     config = RunConfig(
         targets=(target,) if isinstance(target, str) else tuple(target),
         suites=tuple(suites),
         attacks=tuple(attacks),
         judges=tuple(judges),
         limit=limit,
+        sample=sample,
+        sample_seed=sample_seed,
         generation=generation or GenerationConfig(),
+        target_settings=dict(target_settings or {}),
+        max_error_rate=max_error_rate,
     )
     return asyncio.run(run_async(config, out=Path(out)))
