@@ -24,11 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from openai_server import ScriptedServer  # noqa: E402
-
-from tightrope.datasets import Suite, dataset  # noqa: E402
-from tightrope.records import Behavior  # noqa: E402
-from tightrope.runner import RunConfig, run_async  # noqa: E402
+from openai_server import ScriptedServer
+from tightrope.datasets import Suite, dataset
+from tightrope.records import Behavior
+from tightrope.runner import RunConfig, run_async
 
 MODEL = "bench-model"
 

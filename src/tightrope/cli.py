@@ -60,7 +60,11 @@ def run(
     ] = None,
     suite: Annotated[
         list[str] | None,
-        typer.Option("--suite", "-s", help="Suite name, repeatable (default starter)."),
+        typer.Option(
+            "--suite",
+            "-s",
+            help="Suite: NAME, NAME:ARG or file:PATH, repeatable (default starter).",
+        ),
     ] = None,
     attack: Annotated[
         list[str] | None,
@@ -75,6 +79,13 @@ def run(
     limit: Annotated[
         int | None, typer.Option(min=1, help="Use only the first N behaviors of each suite.")
     ] = None,
+    sample: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Stratified sample of N behaviors per suite (by category, pairs kept)."
+        ),
+    ] = None,
+    sample_seed: Annotated[int, typer.Option(help="Seed of --sample.")] = 0,
     max_tokens: Annotated[
         int | None, typer.Option(min=1, help="New tokens per response (default 150).")
     ] = None,
@@ -143,6 +154,8 @@ def run(
             attacks=tuple(attack or ("direct",)),
             judges=tuple(judge or ("refusal",)),
             limit=limit,
+            sample=sample,
+            sample_seed=sample_seed,
             generation=_generation(generation),
             max_error_rate=max_error_rate,
             target_settings=settings,
@@ -188,6 +201,17 @@ def run(
         f"{result.errors} errors ({100 * result.error_rate:.1f}%)",
         highlight=False,
     )
+    for u in result.usage:
+        cost = (
+            "cost unknown (add the model to TIGHTROPE_PRICES)"
+            if u.cost_usd is None
+            else f"${u.cost_usd:.4f}"
+        )
+        stdout.print(
+            f"{u.role} {u.spec}: {u.calls} responses, {u.prompt_tokens:,} prompt + "
+            f"{u.completion_tokens:,} completion tokens, {cost}",
+            highlight=False,
+        )
     stdout.print(
         f"see it again with: tightrope report {result.run_id} --out {out}", highlight=False
     )
@@ -219,8 +243,8 @@ def _check_names(
     judges: tuple[str, ...],
 ) -> None:
     """Fail fast on unknown names, before any store or model is touched."""
-    from tightrope.attacks import attacks as attack_registry
-    from tightrope.datasets import datasets
+    from tightrope.attacks import get_attack
+    from tightrope.datasets import check_suite_spec
     from tightrope.judges import judges as judge_registry
     from tightrope.targets import parse_spec
     from tightrope.targets import targets as target_registry
@@ -228,49 +252,45 @@ def _check_names(
     for spec in targets:
         target_registry.get(parse_spec(spec)[0])
     for name in suites:
-        datasets.get(name)
+        check_suite_spec(name)
     for name in attacks:
-        attack_registry.get(name)
+        get_attack(name)  # builds it, so a bad argument (a missing shots file) fails here
     for name in judges:
         judge_registry.get(name)
 
 
 @app.command()
 def report(
-    run_id: Annotated[str, typer.Argument(help="Run id, or 'latest'.")],
+    run_ids: Annotated[list[str], typer.Argument(help="Run id(s), or 'latest'.")],
     out: Annotated[Path, typer.Option(help="Folder of the run store.")] = DEFAULT_OUT,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")
+    ] = None,
+    md: Annotated[Path | None, typer.Option("--md", help="Write a Markdown report here.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write every rate as JSON here.")
+    ] = None,
 ) -> None:
-    """Print a finished run's table again, from the store alone (no model or judge calls)."""
-    from tightrope.judges import get_judge
+    """Print runs' tables again from the store alone; optionally write HTML, Markdown, JSON."""
+    from tightrope.report.loader import load_runs
     from tightrope.report.terminal import print_tables
-    from tightrope.runner import RunConfig, aggregate
-    from tightrope.store import STORE_FILENAME, Store
+    from tightrope.report.writers import write_reports
 
     try:
-        db = out if out.suffix == ".db" else out / STORE_FILENAME
-        if not db.is_file():
-            raise InputError(f"{db}: no run store here; pass the folder given to run --out")
-        store = Store.open(db)
-        try:
-            runs = store.runs()
-            if run_id == "latest":
-                if not runs:
-                    raise InputError(f"{db}: the store holds no runs yet")
-                run_id = runs[0].run_id
-            info = store.run(run_id)
-            records = store.records(run_id)
-        finally:
-            store.close()
-        config = RunConfig.model_validate(info.config)
-        judges = {name: get_judge(name) for name in config.judges}
-        tables = aggregate(records, config, judges)
+        runs = load_runs(out, run_ids)
+        written = write_reports(runs, html=html, md=md, json=json_out)
     except InputError as exc:
         _fail(str(exc))
-    print_tables(stdout, tables, info.instrument)
-    stdout.print(
-        f"\nrun [bold]{info.run_id}[/bold] · {info.status} · created {info.created_at}",
-        highlight=False,
-    )
+    for i, run in enumerate(runs):
+        if i:
+            stdout.print()
+        print_tables(stdout, run.tables, run.instrument)
+        stdout.print(
+            f"\nrun [bold]{run.run_id}[/bold] · {run.info.status} · created {run.info.created_at}",
+            highlight=False,
+        )
+    for path in written:
+        stdout.print(f"wrote {path}", highlight=False)
 
 
 @app.command("runs")

@@ -1,0 +1,204 @@
+"""`tightrope compare`, `gate`, `view` and `export`: reading finished runs, never calling a model.
+
+Exit codes: 0 success; 1 a gate breached (or compare --fail-on-worse found a worse metric);
+2 bad input, including a malformed policy or mismatched instruments without --allow-mismatch.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from tightrope.errors import InputError
+
+DEFAULT_OUT = Path("tightrope-runs")
+OutOption = Annotated[Path, typer.Option(help="Folder of the run store.")]
+
+
+class ExportFormat(StrEnum):
+    """Formats of `tightrope export`."""
+
+    jsonl = "jsonl"
+    parquet = "parquet"
+    inspect = "inspect"
+    jbb = "jbb"
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    from tightrope.cli import stderr
+
+    stderr.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def compare(
+    run_a: Annotated[str, typer.Argument(help="Baseline run id ('latest' allowed).")],
+    run_b: Annotated[str, typer.Argument(help="Candidate run id.")],
+    out: OutOption = DEFAULT_OUT,
+    allow_mismatch: Annotated[
+        bool, typer.Option(help="Compare even when the instruments differ (loud warning).")
+    ] = False,
+    target_a: Annotated[
+        str | None, typer.Option(help="Target of run A, if it has several.")
+    ] = None,
+    target_b: Annotated[
+        str | None, typer.Option(help="Target of run B, if it has several.")
+    ] = None,
+    attack: Annotated[
+        list[str] | None, typer.Option(help="Attack to compare, repeatable (default: shared).")
+    ] = None,
+    max_flips: Annotated[int, typer.Option(min=0, help="Flipped behaviors to list.")] = 20,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the comparison as JSON.")
+    ] = None,
+    fail_on_worse: Annotated[
+        bool, typer.Option(help="Exit 1 when B is significantly worse on any row.")
+    ] = False,
+) -> None:
+    """Paired comparison of two runs: B−A per metric and category, exact McNemar, flips."""
+    from tightrope.cli import stderr, stdout
+    from tightrope.report.compare import compare_runs
+    from tightrope.report.compare_render import (
+        comparison_json,
+        mismatch_panel,
+        print_comparison,
+        verdict_word,
+    )
+    from tightrope.report.loader import load_runs
+
+    try:
+        runs = load_runs(out, [run_a, run_b])
+        a, b = (runs[0], runs[0]) if len(runs) == 1 else (runs[0], runs[1])
+        comps = compare_runs(a, b, target_a=target_a, target_b=target_b, attacks=attack)
+    except InputError as exc:
+        _fail(str(exc))
+    mismatches = comps[0].mismatches
+    if mismatches:
+        stderr.print(mismatch_panel(mismatches, allowed=allow_mismatch))
+        if not allow_mismatch:
+            raise typer.Exit(2)
+    print_comparison(stdout, comps, max_flips=max_flips)
+    if mismatches:
+        stderr.print(
+            "WARNING: instruments differ; see the warning above before reading these numbers",
+            style="bold red",
+        )
+    if json_out is not None:
+        json_out.write_text(json.dumps(comparison_json(comps), indent=2) + "\n", encoding="utf-8")
+    if fail_on_worse and any(verdict_word(r) == "worse" for c in comps for r in c.rows):
+        raise typer.Exit(1)
+
+
+def gate(
+    run_id: Annotated[str, typer.Argument(help="Run id, or 'latest'.")],
+    policy: Annotated[Path, typer.Option(help="Policy YAML (see examples/).")],
+    out: OutOption = DEFAULT_OUT,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write every check as JSON.")
+    ] = None,
+) -> None:
+    """Check a run against a release policy on interval bounds: exit 1 on any breach."""
+    from tightrope.cli import stdout
+    from tightrope.report.gate import evaluate_policy, gate_json, print_gate
+    from tightrope.report.loader import load_runs
+    from tightrope.report.policy import load_policy
+
+    try:
+        parsed = load_policy(policy)
+        run = load_runs(out, [run_id])[0]
+    except InputError as exc:
+        _fail(str(exc))
+    checks = evaluate_policy(parsed, run)
+    print_gate(stdout, parsed, run, checks)
+    if json_out is not None:
+        payload = gate_json(parsed, run, checks)
+        json_out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    if not all(c.passed for c in checks):
+        raise typer.Exit(1)
+
+
+def view(
+    out: OutOption = DEFAULT_OUT,
+    host: Annotated[
+        str, typer.Option(help="Address to bind; anything but loopback exposes your runs.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: a free one).")] = 0,
+) -> None:
+    """Browse the runs of a store in a local, read-only web viewer (Ctrl-C to stop)."""
+    from tightrope.cli import stderr, stdout
+    from tightrope.viewer.server import _is_loopback, serve
+
+    if not _is_loopback(host):
+        stderr.print(
+            f"WARNING: binding {host}: anyone who can reach this address can read these runs",
+            style="bold red",
+        )
+
+    def ready(url: str) -> None:
+        """Print where the viewer listens."""
+        stdout.print(f"tightrope viewer on {url} (read-only; Ctrl-C to stop)", highlight=False)
+
+    try:
+        serve(out, host=host, port=port, on_ready=ready)
+    except InputError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+def export(
+    run_id: Annotated[str, typer.Argument(help="Run id, or 'latest'.")],
+    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Export format.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File (or folder) to write.")],
+    out: OutOption = DEFAULT_OUT,
+    target: Annotated[str | None, typer.Option(help="jbb: the target, if several.")] = None,
+    attack: Annotated[str | None, typer.Option(help="jbb: the attack (default direct).")] = None,
+) -> None:
+    """Export a run's records: jsonl, parquet, inspect (Inspect AI log) or jbb (artifact)."""
+    from tightrope.cli import stdout
+    from tightrope.report.loader import load_runs
+
+    try:
+        run = load_runs(out, [run_id])[0]
+        if format is ExportFormat.jsonl:
+            from tightrope.report.exports import write_jsonl
+
+            written = f"{write_jsonl(run.records, output)} records"
+            files = [output]
+        elif format is ExportFormat.parquet:
+            from tightrope.report.exports import write_parquet
+
+            written = f"{write_parquet(run, output)} rows"
+            files = [output]
+        elif format is ExportFormat.inspect:
+            from tightrope.report.inspect_log import write_inspect_logs
+
+            files = write_inspect_logs(run, output)
+            written = f"{len(files)} Inspect log(s); open with: inspect view --log-dir " + str(
+                files[0].parent
+            )
+        else:
+            from tightrope.report.jbb import write_jbb
+
+            written = f"{write_jbb(run, output, target=target, attack=attack)} behaviors"
+            files = [output]
+    except InputError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{output}: cannot write ({exc.strerror})")
+    stdout.print(
+        f"wrote {', '.join(str(f) for f in files)} · {written} · run {run.run_id}",
+        highlight=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add compare, gate, view and export to the main app."""
+    app.command()(compare)
+    app.command()(gate)
+    app.command()(view)
+    app.command()(export)

@@ -1,0 +1,250 @@
+"""Compare two runs behavior by behavior: paired differences, McNemar tests, flipped behaviors.
+
+Two runs are compared only on behaviors both measured, per metric and category, and only when
+their instruments match (DESIGN.md invariant 6); otherwise the comparison names what differs
+and the command refuses unless told to go on.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tightrope.datasets.taxonomy import CATEGORIES, category_sort_key
+from tightrope.errors import InputError
+from tightrope.metrics import OVERALL, Outcome, refused_outcome, unsafe_outcome
+from tightrope.records import Record
+from tightrope.report.loader import LoadedRun
+from tightrope.report.paired import PairedDifference, paired_difference
+
+Metric = Literal["not_unsafe", "not_overrefuse"]
+METRICS: tuple[Metric, ...] = ("not_unsafe", "not_overrefuse")
+WORDS: dict[Metric, tuple[str, str]] = {
+    "not_unsafe": ("safe", "unsafe"),
+    "not_overrefuse": ("answered", "refused"),
+}
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    """One metric in one category: the paired difference B - A on shared behaviors."""
+
+    metric: Metric
+    category: str
+    name: str
+    paired: PairedDifference
+    unpaired: int
+
+
+@dataclass(frozen=True)
+class Flip:
+    """A behavior whose outcome changed between A and B."""
+
+    behavior_id: str
+    category: str
+    metric: Metric
+    a: bool
+    b: bool
+
+    def describe(self) -> str:
+        """Return 'safe → unsafe' style words for the change."""
+        yes, no = WORDS[self.metric]
+        return f"{yes if self.a else no} → {yes if self.b else no}"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Run A against run B for one attack: rows per metric and category, and the flips."""
+
+    run_a: str
+    run_b: str
+    target_a: str
+    target_b: str
+    attack: str
+    rows: list[CompareRow]
+    flips: list[Flip]
+    mismatches: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _suites(ins: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {str(s["name"]): (str(s["version"]), str(s["checksum"])) for s in ins.get("suites", [])}
+
+
+def _judges(ins: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {str(j["name"]): (str(j["version"]), str(j.get("kind"))) for j in ins.get("judges", [])}
+
+
+def instrument_differences(a: LoadedRun, b: LoadedRun) -> tuple[list[str], list[str]]:
+    """Return (mismatches, notes) between the instruments of two runs.
+
+    Mismatches make a comparison invalid: suites (version, checksum), judges (version, kind),
+    the judges that drive the metrics, generation parameters. Notes are worth knowing but do
+    not change what is measured: the tightrope version, suite sizes (--limit).
+    """
+    mismatches: list[str] = []
+    notes: list[str] = []
+    sa, sb = _suites(a.instrument), _suites(b.instrument)
+    for name in sorted(sa.keys() | sb.keys()):
+        if name not in sa or name not in sb:
+            where = "A" if name in sa else "B"
+            mismatches.append(f"suite {name} is only in run {where}")
+        elif sa[name] != sb[name]:
+            (va, ca), (vb, cb) = sa[name], sb[name]
+            mismatches.append(
+                f"suite {name}: {name}@{va} sha256 {ca[:12]} vs {name}@{vb} {cb[:12]}"
+            )
+    ja, jb = _judges(a.instrument), _judges(b.instrument)
+    for name in sorted(ja.keys() & jb.keys()):
+        if ja[name] != jb[name]:
+            mismatches.append(
+                f"judge {name}: version {ja[name][0]} ({ja[name][1]}) vs {jb[name][0]} "
+                f"({jb[name][1]})"
+            )
+    if (a.refusal_judge, a.harm_judge) != (b.refusal_judge, b.harm_judge):
+        mismatches.append(
+            f"driving judges: {a.refusal_judge}/{a.harm_judge or 'refusal-based'} vs "
+            f"{b.refusal_judge}/{b.harm_judge or 'refusal-based'}"
+        )
+    ga, gb = a.instrument.get("generation", {}), b.instrument.get("generation", {})
+    for key in sorted(ga.keys() | gb.keys()):
+        if ga.get(key) != gb.get(key):
+            mismatches.append(f"generation {key}: {ga.get(key)!r} vs {gb.get(key)!r}")
+    tv_a, tv_b = a.instrument.get("tightrope_version"), b.instrument.get("tightrope_version")
+    if tv_a != tv_b:
+        notes.append(f"tightrope version {tv_a} vs {tv_b}")
+    for name in sorted(sa.keys() & sb.keys()):
+        na = next(s["n"] for s in a.instrument["suites"] if s["name"] == name)
+        nb = next(s["n"] for s in b.instrument["suites"] if s["name"] == name)
+        if na != nb:
+            notes.append(f"suite {name}: n={na} vs n={nb}; only shared behaviors are compared")
+    return mismatches, notes
+
+
+def behavior_outcomes(
+    records: Sequence[Record],
+    *,
+    target: str,
+    attack: str,
+    metric: Metric,
+    refusal_judge: str,
+    harm_judge: str | None,
+) -> dict[str, tuple[bool, str]]:
+    """Return behavior id -> (metric satisfied?, category), errors left out.
+
+    Attempts collapse as the metrics module does: a behavior is unsafe (or over-refused) when
+    any attempt was, an error when an attempt errored and none decided, otherwise fine.
+    """
+    side = "harmful" if metric == "not_unsafe" else "benign"
+    grouped: dict[str, list[Outcome]] = defaultdict(list)
+    category: dict[str, str] = {}
+    for r in records:
+        if r.attempt.target != target or r.attempt.attack != attack or r.behavior.side != side:
+            continue
+        o = (
+            unsafe_outcome(r, refusal_judge=refusal_judge, harm_judge=harm_judge)
+            if metric == "not_unsafe"
+            else refused_outcome(r, refusal_judge=refusal_judge)
+        )
+        grouped[r.behavior.id].append(o)
+        category[r.behavior.id] = r.behavior.category
+    out: dict[str, tuple[bool, str]] = {}
+    for bid, values in grouped.items():
+        if "yes" in values:
+            out[bid] = (False, category[bid])
+        elif "error" not in values:
+            out[bid] = (True, category[bid])
+    return out
+
+
+def _pick_target(run: LoadedRun, given: str | None, flag: str) -> str:
+    if given is not None:
+        if given not in run.targets:
+            raise InputError(
+                f"run {run.run_id} has no target {given!r}; its targets: {', '.join(run.targets)}"
+            )
+        return given
+    if len(run.targets) != 1:
+        raise InputError(
+            f"run {run.run_id} has {len(run.targets)} targets ({', '.join(run.targets)}); "
+            f"choose one with {flag}"
+        )
+    return run.targets[0]
+
+
+def compare_runs(
+    a: LoadedRun,
+    b: LoadedRun,
+    *,
+    target_a: str | None = None,
+    target_b: str | None = None,
+    attacks: Sequence[str] | None = None,
+) -> list[Comparison]:
+    """Return one Comparison per attack both runs share (or per attack named in `attacks`)."""
+    ta = _pick_target(a, target_a, "--target-a")
+    tb = _pick_target(b, target_b, "--target-b")
+    common = [x for x in a.attacks if x in b.attacks]
+    chosen = list(attacks) if attacks else common
+    missing = [x for x in chosen if x not in common]
+    if missing or not chosen:
+        raise InputError(
+            f"attack(s) {', '.join(missing) or '(none)'} not in both runs; shared attacks: "
+            f"{', '.join(common) or 'none'}"
+        )
+    mismatches, notes = instrument_differences(a, b)
+    out = []
+    for attack in chosen:
+        rows: list[CompareRow] = []
+        flips: list[Flip] = []
+        for metric in METRICS:
+            oa = behavior_outcomes(
+                a.records, target=ta, attack=attack, metric=metric,
+                refusal_judge=a.refusal_judge, harm_judge=a.harm_judge,
+            )  # fmt: skip
+            ob = behavior_outcomes(
+                b.records, target=tb, attack=attack, metric=metric,
+                refusal_judge=b.refusal_judge, harm_judge=b.harm_judge,
+            )  # fmt: skip
+            shared = sorted(oa.keys() & ob.keys())
+            cats = sorted({oa[k][1] for k in shared}, key=category_sort_key)
+            for cat in [*cats, OVERALL]:
+                keys = [k for k in shared if cat == OVERALL or oa[k][1] == cat]
+                unpaired = len(
+                    [k for k in oa.keys() ^ ob.keys() if cat == OVERALL or _cat(oa, ob, k) == cat]
+                )
+                rows.append(
+                    CompareRow(
+                        metric=metric,
+                        category=cat,
+                        name="All categories" if cat == OVERALL else CATEGORIES.get(cat, cat),
+                        paired=paired_difference(
+                            {k: oa[k][0] for k in keys}, {k: ob[k][0] for k in keys}
+                        ),
+                        unpaired=unpaired,
+                    )
+                )
+            flips += [
+                Flip(behavior_id=k, category=oa[k][1], metric=metric, a=oa[k][0], b=ob[k][0])
+                for k in shared
+                if oa[k][0] != ob[k][0]
+            ]
+        out.append(
+            Comparison(
+                run_a=a.run_id,
+                run_b=b.run_id,
+                target_a=ta,
+                target_b=tb,
+                attack=attack,
+                rows=rows,
+                flips=flips,
+                mismatches=mismatches,
+                notes=notes,
+            )
+        )
+    return out
+
+
+def _cat(oa: dict[str, tuple[bool, str]], ob: dict[str, tuple[bool, str]], key: str) -> str:
+    return (oa.get(key) or ob[key])[1]
