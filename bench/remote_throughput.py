@@ -4,6 +4,8 @@
                                                 [--latency 0 0.05] [--repeats 3]
 
 Contenders, alternating within one invocation against the same server:
+  * Inspect AI: an equivalent task (the same prompts, `generate()`, an `includes()` string
+    scorer) with the same endpoint, max_connections and max_samples (skip: --no-inspect);
   * tightrope: `run_async` with an `openai-compatible:` target, the `refusal` judge on, every row
     written to a fresh SQLite store;
   * bare loop: the same `openai` SDK calls under an asyncio.Semaphore, results kept in a list
@@ -103,29 +105,77 @@ def tightrope_run(base_url: str, suite: str, n: int, concurrency: int) -> float:
     return n / elapsed
 
 
+def inspect_run(base_url: str, prompts: list[str], concurrency: int) -> float:
+    """Return samples/s of Inspect AI on an equivalent task: generate, then a string scorer."""
+    import os
+
+    from inspect_ai import Task
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.dataset import Sample
+    from inspect_ai.scorer import includes
+    from inspect_ai.solver import generate
+
+    os.environ.setdefault("OPENAI_API_KEY", "x")
+    task = Task(
+        dataset=[Sample(input=p, target="sorry") for p in prompts],
+        solver=generate(),
+        scorer=includes(),
+    )
+    with tempfile.TemporaryDirectory() as logs:
+        start = time.perf_counter()
+        [log] = inspect_eval(
+            task,
+            model=f"openai/{MODEL}",
+            model_base_url=base_url,
+            model_args={"responses_api": False},  # chat completions, as the other contenders
+            max_connections=concurrency,
+            max_samples=concurrency,
+            max_tokens=150,
+            temperature=0.0,
+            seed=0,
+            display="none",
+            log_dir=logs,
+            max_retries=0,
+        )
+        elapsed = time.perf_counter() - start
+    assert log.status == "success", (log.status, log.error)
+    return len(prompts) / elapsed
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--prompts", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, nargs="+", default=[64, 256])
     ap.add_argument("--latency", type=float, nargs="+", default=[0.0, 0.05])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-inspect", action="store_true", help="skip the Inspect AI contender")
     args = ap.parse_args()
     suite = register_suite(args.prompts)
     prompts = _prompts(args.prompts)
     print(f"{args.prompts} prompts, {args.repeats} alternating repeats per contender")
-    print(f"{'latency':>8} {'conc':>5} {'bare loop /s':>22} {'tightrope /s':>22} {'ratio':>6}")
+    print(
+        f"{'latency':>8} {'conc':>5} {'bare loop /s':>22} {'tightrope /s':>22} "
+        f"{'inspect /s':>22} {'ours/bare':>9} {'ours/inspect':>12}"
+    )
     for latency in args.latency:
         with ScriptedServer(latency=latency) as srv:
             for conc in args.concurrency:
-                bare, ours = [], []
+                bare: list[float] = []
+                ours: list[float] = []
+                insp: list[float] = []
                 for _ in range(args.repeats):
                     bare.append(asyncio.run(bare_loop(srv.base_url, prompts, conc)))
                     ours.append(tightrope_run(srv.base_url, suite, args.prompts, conc))
+                    if not args.no_inspect:
+                        insp.append(inspect_run(srv.base_url, prompts, conc))
                 b, o = statistics.median(bare), statistics.median(ours)
+                i = statistics.median(insp) if insp else float("nan")
                 print(
                     f"{latency * 1000:6.0f}ms {conc:5d} "
                     f"{b:8.1f} ({min(bare):6.1f}-{max(bare):6.1f}) "
-                    f"{o:8.1f} ({min(ours):6.1f}-{max(ours):6.1f}) {o / b:6.2f}",
+                    f"{o:8.1f} ({min(ours):6.1f}-{max(ours):6.1f}) "
+                    f"{i:8.1f} ({min(insp, default=i):6.1f}-{max(insp, default=i):6.1f}) "
+                    f"{o / b:9.2f} {o / i:12.2f}",
                     flush=True,
                 )
 
