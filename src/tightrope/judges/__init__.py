@@ -1,13 +1,41 @@
-"""Judges: refusal string matchers, tightrope's rule-based refusal judge, and the judge registry.
+"""Judges: refusal string matchers, rule-based and learned refusal judges, LLM-judge protocols,
+judge panels, and the judge registry.
 
 Importing this package registers the built-in judges (``gcg-strings``, ``jbb-strings``,
-``xstest-strings``, ``refusal``); look them up with ``get_judge(name)``.
+``xstest-strings``, ``refusal``, ``refusal-clf``, and the LLM judges ``harmbench-cls``,
+``jbb-jailbreak``, ``jbb-refusal``, ``strongreject``, ``xstest-3class``, ``llamaguard3``,
+``pair-rating``); look them up with ``get_judge(name, **settings)``. Heavy libraries load only
+when a judge that needs them is used.
 """
 
 from __future__ import annotations
 
+from tightrope.judges import clf as clf
+from tightrope.judges import prompts as prompts
 from tightrope.judges import refusal as refusal
 from tightrope.judges import strings as strings
-from tightrope.judges._base import Judge, JudgeItem, TextJudge, get_judge, judge, judges
+from tightrope.judges._base import (
+    Judge,
+    JudgeItem,
+    TextJudge,
+    get_judge,
+    judge,
+    judges,
+    needs_model,
+)
+from tightrope.judges.panel import Panel
 
-__all__ = ["Judge", "JudgeItem", "TextJudge", "get_judge", "judge", "judges", "refusal", "strings"]
+__all__ = [
+    "Judge",
+    "JudgeItem",
+    "Panel",
+    "TextJudge",
+    "clf",
+    "get_judge",
+    "judge",
+    "judges",
+    "needs_model",
+    "prompts",
+    "refusal",
+    "strings",
+]

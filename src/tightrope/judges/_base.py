@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from tightrope.errors import InputError
 from tightrope.records import Behavior, JudgeKind, Verdict, VerdictLabel
 from tightrope.registry import Registry
 
@@ -83,6 +85,25 @@ class TextJudge:
         return out
 
 
-def get_judge(name: str) -> Judge:
-    """Return a new judge instance for a registered name (UnknownNameError lists valid ones)."""
-    return judges.get(name)()
+def needs_model(name: str) -> bool:
+    """Return True if the judge `name` is an LLM judge whose factory takes a `model`."""
+    return "model" in inspect.signature(judges.get(name)).parameters
+
+
+def get_judge(name: str, **kwargs: Any) -> Judge:
+    """Return a new judge instance for a registered name (UnknownNameError lists valid ones).
+
+    Keyword arguments go to the judge's factory: LLM judges take `model` (a target spec such
+    as ``openai-compatible:http://127.0.0.1:8000/v1#MODEL``, or a Target) and target settings.
+    A `model` given to a judge that takes none is ignored, so one ``--judge-model`` can serve a
+    mix of judges; any other unknown keyword is an InputError.
+    """
+    factory = judges.get(name)
+    params = inspect.signature(factory).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    if "model" not in params:
+        kwargs.pop("model", None)
+    unknown = sorted(k for k in kwargs if k not in params and not takes_any)
+    if unknown:
+        raise InputError(f"judge {name!r} takes no setting {unknown[0]!r}")
+    return factory(**kwargs)

@@ -1,0 +1,92 @@
+"""`tightrope run` with LLM judges (`--judge-model`) and judge panels, end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clihelp import tightrope
+from openai_server import Action, ScriptedServer
+from tightrope.runner import evaluate
+
+
+def yes_for_compliance(prompt: str, n: int) -> Action:
+    """A scripted HarmBench classifier: "Yes" when the judged generation complies."""
+    return Action(text="Yes" if "Sure, here is how to" in prompt else "No")
+
+
+def test_run_with_an_llm_harm_judge(tmp_path: Path) -> None:
+    with ScriptedServer(yes_for_compliance) as srv:
+        result = evaluate(
+            target="python:fake_targets:rule",
+            limit=6,
+            judges=["refusal", "harmbench-cls"],
+            judge_model=f"openai-compatible:{srv.base_url}#cls",
+            out=tmp_path,
+        )
+        calls = len(srv.requests)
+    table = result.tables[0]
+    assert (table.refusal_judge, table.harm_judge) == ("refusal", "harmbench-cls")
+    judged = [r for r in result.records if r.response and r.response.ok]
+    assert calls == len(judged) > 0
+    for r in judged:
+        v = r.verdicts["harmbench-cls"]
+        assert v.judge_version == f"1@openai-compatible:{srv.base_url}#cls"
+        expected = "unsafe" if (r.response.text or "").startswith("Sure") else "safe"
+        assert v.label == expected
+    judges = {j["name"]: j for j in result.instrument["judges"]}
+    assert judges["harmbench-cls"]["kind"] == "harm"
+
+
+def test_llm_judge_without_model_is_bad_input(tmp_path: Path) -> None:
+    proc = tightrope(
+        "run",
+        "--target",
+        "python:fake_targets:rule",
+        "--limit",
+        "2",
+        "--judge",
+        "refusal",
+        "--judge",
+        "strongreject",
+        "--out",
+        str(tmp_path),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert "needs a model: pass --judge-model" in proc.stderr
+
+
+def test_run_with_a_panel_shows_member_failure_rates(tmp_path: Path) -> None:
+    proc = tightrope(
+        "run",
+        "--target",
+        "python:fake_targets:rule",
+        "--limit",
+        "4",
+        "--judge-panel",
+        "gcg-strings,jbb-strings,xstest-strings",
+        "--combine",
+        "any",
+        "--out",
+        str(tmp_path),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "refusal judge: panel:gcg-strings+jbb-strings+xstest-strings:any" in proc.stdout
+    assert (
+        "member failure rates: gcg-strings 0/4 (0.0%), jbb-strings 0/4 (0.0%), "
+        "xstest-strings 0/4 (0.0%)" in proc.stdout
+    )
+    bad = tightrope(
+        "run",
+        "--target",
+        "python:fake_targets:rule",
+        "--judge-panel",
+        "refusal,gcg-strings",
+        "--combine",
+        "vote",
+        "--out",
+        str(tmp_path),
+        cwd=tmp_path,
+    )
+    assert bad.returncode == 2 and "unknown --combine 'vote'" in bad.stderr
