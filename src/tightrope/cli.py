@@ -70,12 +70,27 @@ def run(
         list[str] | None,
         typer.Option("--attack", "-a", help="Attack, repeatable; direct always runs."),
     ] = None,
+    attacker_model: Annotated[
+        str | None,
+        typer.Option(help="Model spec that writes the prompts of pair and tap attacks."),
+    ] = None,
     judge: Annotated[
         list[str] | None,
         typer.Option(
             "--judge", "-j", help="Judge, repeatable; the first refusal judge drives the table."
         ),
     ] = None,
+    judge_model: Annotated[
+        str | None,
+        typer.Option(help="Model spec of the LLM judges (harmbench-cls, strongreject, ...)."),
+    ] = None,
+    judge_panel: Annotated[
+        str | None,
+        typer.Option(help="Judge panel a,b,c (a member may be name=SPEC); drives its kind."),
+    ] = None,
+    combine: Annotated[
+        str, typer.Option(help="How the panel combines: majority, any, all or mean.")
+    ] = "majority",
     limit: Annotated[
         int | None, typer.Option(min=1, help="Use only the first N behaviors of each suite.")
     ] = None,
@@ -159,8 +174,17 @@ def run(
             generation=_generation(generation),
             max_error_rate=max_error_rate,
             target_settings=settings,
+            attacker_model=attacker_model,
+            judge_model=judge_model,
+            judge_panel=(judge_panel,) if judge_panel else (),
+            combine=combine,
         )
         _check_names(config.targets, config.suites, config.attacks, config.judges)
+        if attacker_model is not None:
+            _check_names((attacker_model,), (), (), ())
+        from tightrope.judges.build import check_run_judges
+
+        check_run_judges(judge_model, judge_panel, combine)
     except InputError as exc:
         _fail(str(exc))
 
@@ -195,6 +219,13 @@ def run(
         raise typer.Exit(130) from None
     progress.close()
     print_tables(stdout, result.tables, result.instrument)
+    from tightrope.report.attack_table import print_attack_summary
+
+    print_attack_summary(stdout, result.records, result.tables, result.instrument)
+    from tightrope.judges.panel import member_failure_lines
+
+    for line in member_failure_lines(result.records):
+        stdout.print(line, highlight=False, soft_wrap=True)
     stdout.print(
         f"\nrun [bold]{result.run_id}[/bold] · store {result.store_path} · "
         f"{result.model_calls} model calls, {result.cache_hits} from cache · "

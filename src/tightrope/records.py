@@ -100,6 +100,9 @@ class Verdict(_Record):
     score: float | None = None
     raw: str | None = None
     reason: str | None = None
+    categories: tuple[str, ...] = Field(
+        default=(), description="hazard codes a judge named (Llama Guard 3: S1-S14)"
+    )
 
     @property
     def ok(self) -> bool:

@@ -20,10 +20,13 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from tightrope._version import __version__
+from tightrope.adaptive_stage import prepare_adaptive
 from tightrope.attacks import get_attack
+from tightrope.attacks.adaptive import is_adaptive
 from tightrope.datasets import Suite, load_suite
 from tightrope.errors import InputError
-from tightrope.judges import Judge, JudgeItem, get_judge
+from tightrope.judges import Judge, JudgeItem
+from tightrope.judges.build import build_judges
 from tightrope.metrics import MetricsTable, metrics_table
 from tightrope.pricing import RoleUsage, load_prices, usage_by_spec
 from tightrope.records import Attempt, Behavior, GenerationConfig, Record, stable_hash
@@ -47,6 +50,13 @@ class RunConfig(BaseModel):
     sample_seed: int = 0
     generation: GenerationConfig = GenerationConfig()
     max_error_rate: float = Field(default=0.05, ge=0.0, le=1.0)
+    # Model that writes the prompts of adaptive attacks (pair, tap); settings as for targets.
+    attacker_model: str | None = None
+    # Model of the LLM judges (a target spec), and an optional judge panel (`a,b=SPEC,c`)
+    # combined by `combine` (majority, any, all, mean; see judges/panel.py).
+    judge_model: str | None = None
+    judge_panel: tuple[str, ...] = ()
+    combine: str = "majority"
     # Backend settings (concurrency, timeouts, batch size): they change speed, not outputs,
     # so they are stored with the run but left out of its fingerprint.
     target_settings: dict[str, Any] = Field(default_factory=dict)
@@ -207,7 +217,8 @@ async def generate_stage(
     progress: Progress,
 ) -> tuple[int, int]:
     """Generate every pending attempt, cache first. Returns (model calls, cache hits)."""
-    pending = store.pending_attempts(run_id)
+    # Attempts of adaptive attacks are (re)made by their own stage, never here.
+    pending = [p for p in store.pending_attempts(run_id) if not is_adaptive(p[0].attack_params)]
     cached = store.cached(k for _, k in pending)
     hits = [(a, k, cached[k]) for a, k in pending if k in cached]
     if hits:
@@ -315,9 +326,21 @@ async def run_async(
             config = RunConfig.model_validate(store.run(resume).config)
     # Everything that can fail on bad input is checked before the store is created.
     config = config.model_copy(update={"attacks": _with_direct(config.attacks)})
-    judges = {name: get_judge(name) for name in config.judges}
+    judges = build_judges(
+        config.judges,
+        judge_model=config.judge_model,
+        panel=config.judge_panel,
+        combine=config.combine,
+    )
     primary_judges(judges)
     targets = {spec: get_target(spec, **config.target_settings) for spec in config.targets}
+    adaptive = prepare_adaptive(
+        config.attacks,
+        targets,
+        attacker_model=config.attacker_model,
+        judge_model=config.judge_model,
+        target_settings=config.target_settings,
+    )
     suites = load_suites(config)
     behaviors = [b for s in suites for b in s.behaviors]
     instrument: dict[str, Any] = {
@@ -329,6 +352,7 @@ async def run_async(
         "targets": [{"spec": t.spec, "version": t.version} for t in targets.values()],
         "judges": [{"name": n, "version": j.version, "kind": j.kind} for n, j in judges.items()],
         "generation": config.generation.model_dump(),
+        **adaptive.instrument(),
     }
     attempts = plan(behaviors, list(targets.values()), config.attacks, config.generation)
     with _opened(out) as store:
@@ -349,6 +373,10 @@ async def run_async(
             on_start(run_id, resumed)
         store.add_plan(run_id, behaviors, attempts)
         calls, hits = await generate_stage(store, run_id, targets, config.generation, progress)
+        loops = await adaptive.run(
+            store, run_id, list(targets.values()), behaviors, config.generation, progress
+        )
+        calls, hits = calls + loops.calls, hits + loops.hits
         await judge_stage(store, run_id, judges, progress)
         records = store.records(run_id)
         tables = aggregate(records, config, judges)
@@ -370,7 +398,8 @@ async def run_async(
                 "target",
                 [(r.attempt.target, r.response) for r in records if r.response],
                 load_prices(),
-            ),
+            )
+            + loops.usage,
         )
 
 
@@ -400,6 +429,10 @@ def evaluate(
     generation: GenerationConfig | None = None,
     target_settings: Mapping[str, Any] | None = None,
     max_error_rate: float = 0.05,
+    attacker_model: str | None = None,
+    judge_model: str | None = None,
+    judge_panel: Sequence[str] = (),
+    combine: str = "majority",
     out: Path | str = "tightrope-runs",
 ) -> RunResult:
     """Run an evaluation from Python and return its RunResult (mirrors `tightrope run`).
@@ -418,5 +451,9 @@ def evaluate(
         generation=generation or GenerationConfig(),
         target_settings=dict(target_settings or {}),
         max_error_rate=max_error_rate,
+        attacker_model=attacker_model,
+        judge_model=judge_model,
+        judge_panel=tuple(judge_panel),
+        combine=combine,
     )
     return asyncio.run(run_async(config, out=Path(out)))

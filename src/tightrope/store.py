@@ -260,6 +260,27 @@ class Store:
                         (key, attempt.target, response.model_dump_json(), _now()),
                     )
 
+    def put_cache(self, items: Sequence[tuple[str, str, Response]]) -> None:
+        """Cache (key, model spec, response) triples with no attempt row; failures are skipped.
+
+        Adaptive attacks route their attacker and in-loop judge calls through here, so a
+        resumed run replays them from the cache.
+        """
+        with self._tx() as c:
+            c.executemany(
+                "INSERT OR IGNORE INTO cache VALUES (?, ?, ?, ?)",
+                [(k, spec, r.model_dump_json(), _now()) for k, spec, r in items if r.ok],
+            )
+
+    def delete_attempts(self, run_id: str, attempt_ids: Sequence[str]) -> None:
+        """Remove attempts with their responses and verdicts (a resumed search that diverged)."""
+        with self._tx() as c:
+            for table in ("verdicts", "responses", "attempts"):
+                c.executemany(
+                    f"DELETE FROM {table} WHERE run_id=? AND attempt_id=?",
+                    [(run_id, aid) for aid in attempt_ids],
+                )
+
     # --- verdicts ---------------------------------------------------------------------------
 
     def unjudged(self, run_id: str, judge: str) -> list[tuple[str, Behavior, Response]]:

@@ -12,7 +12,7 @@ import importlib
 import typer
 
 # One entry per module; keep the list sorted.
-MODULES: list[str] = ["datasets", "report_cmds"]
+MODULES: list[str] = ["datasets", "judge_eval", "report_cmds"]
 
 
 def register_all(app: typer.Typer) -> None:

@@ -79,7 +79,7 @@ def _table(table: MetricsTable, *, compact: bool) -> Table:
         t.add_row(
             *cells,
             style="bold" if row.category == "all" else None,
-            end_section=row is table.rows[-2],
+            end_section=len(table.rows) > 1 and row is table.rows[-2],
         )
     return t
 
