@@ -109,7 +109,7 @@ def test_resume_by_id_uses_stored_config(tmp_path: Path) -> None:
 
 def test_batches_are_even_sorted_and_cover_everything() -> None:
     from tightrope.records import Attempt, Message
-    from tightrope.runner import batches
+    from tightrope.stages import batches
 
     items = [
         (

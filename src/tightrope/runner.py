@@ -9,31 +9,33 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tightrope._version import __version__
 from tightrope.adaptive_stage import prepare_adaptive
 from tightrope.attacks import get_attack
-from tightrope.attacks.adaptive import is_adaptive
 from tightrope.datasets import Suite, load_suite
 from tightrope.errors import InputError
-from tightrope.judges import Judge, JudgeItem
+from tightrope.judges import Judge
 from tightrope.judges.build import build_judges
 from tightrope.metrics import MetricsTable, metrics_table
 from tightrope.pricing import RoleUsage, load_prices, usage_by_spec
 from tightrope.records import Attempt, Behavior, GenerationConfig, Record, stable_hash
+from tightrope.stages import (
+    NoProgress,
+    Progress,
+    generate_stage,
+    judge_stage,
+)
 from tightrope.store import Store
 from tightrope.targets import DEFAULT_TARGET, Target, get_target
-
-JUDGE_BATCH = 64
 
 
 class RunConfig(BaseModel):
@@ -60,27 +62,6 @@ class RunConfig(BaseModel):
     # Backend settings (concurrency, timeouts, batch size): they change speed, not outputs,
     # so they are stored with the run but left out of its fingerprint.
     target_settings: dict[str, Any] = Field(default_factory=dict)
-
-
-class Progress(Protocol):
-    """Receives stage progress; the CLI draws it as a bar, the API ignores it."""
-
-    def start(self, stage: str, total: int) -> None: ...
-
-    def advance(self, n: int) -> None: ...
-
-    def finish(self) -> None: ...
-
-
-class _NoProgress:
-    def start(self, stage: str, total: int) -> None:
-        pass
-
-    def advance(self, n: int) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
 
 
 @dataclass
@@ -194,89 +175,6 @@ def plan(
     return out
 
 
-def batches(items: Sequence[tuple[Attempt, str]], max_size: int) -> list[list[tuple[Attempt, str]]]:
-    """Split attempts into near-equal batches of at most `max_size`, similar lengths together.
-
-    Sorting by prompt length cuts padding in local batched generation, and equal sizes avoid a
-    small, inefficient last batch (148 prompts at 48 become 4 x 37, not 48+48+48+4).
-    """
-    if not items:
-        return []
-    size = max(1, max_size)
-    n_batches = -(-len(items) // size)
-    even = -(-len(items) // n_batches)
-    ordered = sorted(items, key=lambda ak: sum(len(m.content) for m in ak[0].messages))
-    return [list(ordered[i : i + even]) for i in range(0, len(ordered), even)]
-
-
-async def generate_stage(
-    store: Store,
-    run_id: str,
-    targets: dict[str, Target],
-    generation: GenerationConfig,
-    progress: Progress,
-) -> tuple[int, int]:
-    """Generate every pending attempt, cache first. Returns (model calls, cache hits)."""
-    # Attempts of adaptive attacks are (re)made by their own stage, never here.
-    pending = [p for p in store.pending_attempts(run_id) if not is_adaptive(p[0].attack_params)]
-    cached = store.cached(k for _, k in pending)
-    hits = [(a, k, cached[k]) for a, k in pending if k in cached]
-    if hits:
-        store.put_responses(run_id, hits, from_cache=True)
-    todo = [(a, k) for a, k in pending if k not in cached]
-    by_target: dict[str, list[tuple[Attempt, str]]] = defaultdict(list)
-    for a, k in todo:
-        by_target[a.target].append((a, k))
-    calls = 0
-
-    async def run_batch(
-        t: Target, batch: list[tuple[Attempt, str]], sem: asyncio.Semaphore
-    ) -> None:
-        nonlocal calls
-        async with sem:
-            responses = await t.generate([a.messages for a, _ in batch], generation)
-            calls += len(batch)
-            store.put_responses(
-                run_id, [(a, k, r) for (a, k), r in zip(batch, responses, strict=True)]
-            )
-            progress.advance(len(batch))
-
-    jobs = []
-    for spec, items in by_target.items():
-        t = targets[spec]
-        load = getattr(t, "load", None)
-        if callable(load):
-            progress.start(f"loading {spec}", 1)
-            await asyncio.to_thread(load)
-            progress.finish()
-        sem = asyncio.Semaphore(t.max_concurrency)
-        jobs += [run_batch(t, batch, sem) for batch in batches(items, t.max_batch_size)]
-    progress.start("generating", len(todo))
-    await asyncio.gather(*jobs)
-    progress.finish()
-    return calls, len(hits)
-
-
-async def judge_stage(
-    store: Store, run_id: str, judges: dict[str, Judge], progress: Progress
-) -> None:
-    """Judge every successful response that a configured judge has not judged yet."""
-    work = {name: store.unjudged(run_id, name) for name in judges}
-    progress.start("judging", sum(len(v) for v in work.values()))
-    for name, items in work.items():
-        j = judges[name]
-        for i in range(0, len(items), JUDGE_BATCH):
-            chunk = items[i : i + JUDGE_BATCH]
-            verdicts = await j.judge(
-                [JudgeItem(behavior=b, response=r.text or "") for _, b, r in chunk]
-            )
-            store.put_verdicts(
-                run_id, [(aid, name, v) for (aid, _, _), v in zip(chunk, verdicts, strict=True)]
-            )
-            progress.advance(len(chunk))
-    progress.finish()
-
-
 def primary_judges(judges: dict[str, Judge]) -> tuple[str, str | None]:
     """Return (refusal judge, harm judge or None): the first of each kind given."""
     refusal = next((n for n, j in judges.items() if j.kind == "refusal"), None)
@@ -320,7 +218,7 @@ async def run_async(
     on_start: Callable[[str, bool], None] | None = None,
 ) -> RunResult:
     """Run (or resume) an evaluation and return its result; every row lands in the store."""
-    progress = progress or _NoProgress()
+    progress = progress or NoProgress()
     if resume is not None:
         with _opened(out) as store:
             config = RunConfig.model_validate(store.run(resume).config)
