@@ -276,6 +276,7 @@ async def run_async(
         )
         calls, hits = calls + loops.calls, hits + loops.hits
         await judge_stage(store, run_id, judges, progress)
+        await close_clients([*targets.values(), *judges.values()])
         records = store.records(run_id)
         tables = aggregate(records, config, judges)
         errors = count_errors(records, list(judges))
@@ -299,6 +300,18 @@ async def run_async(
             )
             + loops.usage,
         )
+
+
+async def close_clients(objects: Sequence[object]) -> None:
+    """Close the HTTP clients of remote backends while the event loop still runs.
+
+    Left to the garbage collector, an SDK client closes after asyncio.run() has shut its loop
+    ("Event loop is closed") or, in a long-lived process, in the middle of the next run.
+    """
+    for obj in objects:
+        close = getattr(obj, "aclose", None)
+        if callable(close):
+            await close()
 
 
 @contextmanager

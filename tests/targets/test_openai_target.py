@@ -127,3 +127,23 @@ def test_bad_specs_are_input_errors() -> None:
 
 def test_prompt_hash_is_stable() -> None:
     assert prompt_hash("a") == prompt_hash("a")
+
+
+def test_runner_closes_the_sdk_client(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tightrope.runner import RunConfig, close_clients, run_async
+
+    with ScriptedServer() as srv:
+        t = get_target(f"openai-compatible:{srv.base_url}#m", **FAST)
+
+        async def use_then_close() -> tuple[bool, bool]:
+            await t.generate(_convs(1), GenerationConfig())
+            before = t._client.is_closed()  # type: ignore[attr-defined]
+            await close_clients([t])
+            return before, t._client.is_closed()  # type: ignore[attr-defined]
+
+        assert asyncio.run(use_then_close()) == (False, True)
+        config = RunConfig(targets=(f"openai-compatible:{srv.base_url}#m",), limit=2)
+        res = asyncio.run(run_async(config, out=Path(str(tmp_path))))
+        assert res.errors == 0

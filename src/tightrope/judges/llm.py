@@ -154,6 +154,12 @@ class LLMJudge:
         """`harm` or `refusal`, as the template says."""
         return self.template.kind
 
+    async def aclose(self) -> None:
+        """Close the judge model's client, if it has one (the runner calls this)."""
+        close = getattr(self.model, "aclose", None)
+        if callable(close):
+            await close()
+
     def _verdict(self, label: VerdictLabel, **fields: Any) -> Verdict:
         return Verdict(
             judge=self.name, judge_version=self.version, kind=self.kind, label=label, **fields

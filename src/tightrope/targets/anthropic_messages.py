@@ -130,6 +130,10 @@ class AnthropicTarget:
             ),
         )
 
+    async def aclose(self) -> None:
+        """Close the SDK's HTTP client (the runner calls this at the end of a run)."""
+        await self._client.close()
+
     async def generate(
         self, batch: Sequence[Sequence[Message]], config: GenerationConfig
     ) -> list[Response]:
