@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from tightrope.attacks import get_attack
 from tightrope.attacks.adaptive import (
@@ -43,29 +43,9 @@ from tightrope.records import (
     Verdict,
     stable_hash,
 )
+from tightrope.stages import NoProgress, Progress
 from tightrope.store import Store
 from tightrope.targets import Target, get_target
-
-
-class StageProgress(Protocol):
-    """Receives the stage's progress (the runner's Progress fits)."""
-
-    def start(self, stage: str, total: int) -> None: ...
-
-    def advance(self, n: int) -> None: ...
-
-    def finish(self) -> None: ...
-
-
-class _Quiet:
-    def start(self, stage: str, total: int) -> None:
-        pass
-
-    def advance(self, n: int) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
 
 
 @dataclass
@@ -266,12 +246,12 @@ class AdaptiveStage:
         targets: Sequence[Target],
         behaviors: Sequence[Behavior],
         generation: GenerationConfig,
-        progress: StageProgress | None = None,
+        progress: Progress | None = None,
     ) -> StageResult:
         """Run every adaptive attack on every harmful behavior and target; return its cost."""
         if not self.attacks:
             return StageResult()
-        progress = progress or _Quiet()
+        progress = progress or NoProgress()
         state = _StageRun(store, run_id, self.models, generation)
         harmful = [b for b in behaviors if b.side == "harmful"]
         for atk in self.attacks:

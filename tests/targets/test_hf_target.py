@@ -7,72 +7,12 @@ import pytest
 
 from tightrope.records import GenerationConfig, Message
 from tightrope.targets import get_target
-
-WORDS = [
-    "hello",
-    "world",
-    "how",
-    "do",
-    "i",
-    "kill",
-    "a",
-    "python",
-    "process",
-    "what",
-    "is",
-    "the",
-    "capital",
-    "of",
-    "france",
-    "yes",
-    "no",
-]
-TEMPLATE = (
-    "{% for m in messages %}<s>{{ m['role'] }} {{ m['content'] }}</s> {% endfor %}"
-    "{% if add_generation_prompt %}<s>assistant {% endif %}"
-)
+from tiny_llama import build_tiny_llama
 
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    vocab = {
-        t: i
-        for i, t in enumerate(
-            ["<pad>", "<s>", "</s>", "<unk>", "user", "assistant", "system", *WORDS]
-        )
-    }
-    core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tok = PreTrainedTokenizerFast(
-        tokenizer_object=core,
-        bos_token="<s>",
-        eos_token="</s>",
-        pad_token="<pad>",
-        unk_token="<unk>",
-    )
-    tok.chat_template = TEMPLATE
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
-        bos_token_id=1,
-        eos_token_id=2,
-        pad_token_id=0,
-    )
-    model = LlamaForCausalLM(config)
-    out = tmp_path_factory.mktemp("tiny-llama")
-    tok.save_pretrained(out)
-    model.save_pretrained(out)
-    return out
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
 
 
 def _convs(*prompts: str) -> list[tuple[Message, ...]]:

@@ -21,7 +21,7 @@ from tightrope.targets.retry import (
     CallFailed,
     Failure,
     RetryPolicy,
-    call_with_retries,
+    answer_each,
     parse_retry_after,
 )
 
@@ -138,17 +138,13 @@ class AnthropicTarget:
         self, batch: Sequence[Sequence[Message]], config: GenerationConfig
     ) -> list[Response]:
         """Return one Response per conversation; failures after retries are error records."""
-        out = []
-        for messages in batch:
-            out.append(
-                await call_with_retries(
-                    lambda m=messages: self._call(m, config),  # type: ignore[misc]
-                    policy=self.policy,
-                    limiter=self.limiter,
-                    secrets=self._secrets,
-                )
-            )
-        return out
+        return await answer_each(
+            batch,
+            lambda messages: self._call(messages, config),
+            policy=self.policy,
+            limiter=self.limiter,
+            secrets=self._secrets,
+        )
 
 
 @target("anthropic")

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from tightrope.records import Response
+from tightrope.records import Message, Response
 from tightrope.targets.limits import AdaptiveLimiter
 
 
@@ -96,6 +96,28 @@ async def call_with_retries(
         error=redact(f"{last.message} ({tries})", secrets),
         latency_s=time.perf_counter() - start,
     )
+
+
+async def answer_each(
+    batch: Sequence[Sequence[Message]],
+    call: Callable[[Sequence[Message]], Awaitable[Response]],
+    *,
+    policy: RetryPolicy,
+    limiter: AdaptiveLimiter,
+    secrets: Sequence[str] = (),
+) -> list[Response]:
+    """Return one Response per conversation of `batch`, each call wrapped in the retries."""
+    out = []
+    for messages in batch:
+        out.append(
+            await call_with_retries(
+                lambda m=messages: call(m),  # type: ignore[misc]
+                policy=policy,
+                limiter=limiter,
+                secrets=secrets,
+            )
+        )
+    return out
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -1,7 +1,7 @@
 """A tiny randomly initialised Llama with a word-level tokenizer and a chat template.
 
-The same construction as tests/targets/test_hf_target.py, with a larger vocabulary so the GCG
-search has tokens to choose from. Saved to a folder so `hf:PATH` can load it.
+Shared by the hf: target tests and the GCG tests (a vocabulary large enough for the suffix
+search to have tokens to choose from). Saved to a folder so `hf:PATH` can load it.
 """
 
 from __future__ import annotations
