@@ -126,6 +126,18 @@ def bare_word(line: str) -> str:
     return line.strip().strip("*_`\"' ").rstrip(".!").strip().lower()
 
 
+def read_one_word(output: str, labels: dict[str, VerdictLabel]) -> Reading:
+    """Return the Reading for the one-word answer on the first line, e.g. yes -> unsafe.
+
+    Any other answer raises UnreadableAnswer naming the words that were expected.
+    """
+    word = bare_word(first_line(output))
+    if word in labels:
+        return Reading(label=labels[word])
+    expected = " or ".join(f'"{w}"' for w in labels)
+    raise UnreadableAnswer(f"expected {expected}, got {short(output)!r}")
+
+
 def short(text: str, limit: int = 120) -> str:
     """Return `text` on one line, cut to `limit` characters, for error reasons."""
     one = " ".join(text.split())
