@@ -16,12 +16,10 @@ from typing import Any
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, pick_settings, target
-from tightrope.targets.limits import AdaptiveLimiter
+from tightrope.targets.remote import RemoteChatTarget
 from tightrope.targets.retry import (
     CallFailed,
     Failure,
-    RetryPolicy,
-    answer_each,
     parse_retry_after,
 )
 
@@ -56,10 +54,8 @@ def classify_anthropic_error(exc: BaseException) -> Failure:
     return Failure(f"malformed response: {type(exc).__name__}: {exc}", retryable=True)
 
 
-class AnthropicTarget:
+class AnthropicTarget(RemoteChatTarget):
     """A Claude model through the Messages API, one request per conversation."""
-
-    max_batch_size = 1
 
     def __init__(
         self,
@@ -77,15 +73,17 @@ class AnthropicTarget:
         base_url = os.environ.get("ANTHROPIC_BASE_URL")
         if key is None:
             raise InputError(f"target anthropic:{model}: set {api_key_env} in the environment")
+        super().__init__(
+            concurrency=concurrency,
+            timeout=timeout,
+            retries=retries,
+            base_delay=base_delay,
+            max_delay=max_delay,
+            secrets=[key],
+        )
         self.spec = f"anthropic:{model}"
         self.model = model
         self.version = f"anthropic-sdk;model={model}"
-        self.max_concurrency = concurrency
-        self.limiter = AdaptiveLimiter(concurrency)
-        self.policy = RetryPolicy(
-            attempts=retries, timeout=timeout, base_delay=base_delay, max_delay=max_delay
-        )
-        self._secrets = [key]
         self._client = anthropic.AsyncAnthropic(
             api_key=key, base_url=base_url, max_retries=0, timeout=timeout
         )
@@ -128,22 +126,6 @@ class AnthropicTarget:
                 prompt_tokens=message.usage.input_tokens,
                 completion_tokens=message.usage.output_tokens,
             ),
-        )
-
-    async def aclose(self) -> None:
-        """Close the SDK's HTTP client (the runner calls this at the end of a run)."""
-        await self._client.close()
-
-    async def generate(
-        self, batch: Sequence[Sequence[Message]], config: GenerationConfig
-    ) -> list[Response]:
-        """Return one Response per conversation; failures after retries are error records."""
-        return await answer_each(
-            batch,
-            lambda messages: self._call(messages, config),
-            policy=self.policy,
-            limiter=self.limiter,
-            secrets=self._secrets,
         )
 
 

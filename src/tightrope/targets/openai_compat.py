@@ -19,12 +19,10 @@ from typing import Any
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, pick_settings, target
-from tightrope.targets.limits import AdaptiveLimiter
+from tightrope.targets.remote import RemoteChatTarget
 from tightrope.targets.retry import (
     CallFailed,
     Failure,
-    RetryPolicy,
-    answer_each,
     parse_retry_after,
 )
 
@@ -76,10 +74,8 @@ def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-class OpenAITarget:
+class OpenAITarget(RemoteChatTarget):
     """A chat model behind an OpenAI-compatible endpoint, one request per conversation."""
-
-    max_batch_size = 1
 
     def __init__(
         self,
@@ -96,18 +92,20 @@ class OpenAITarget:
         extra_body: dict[str, Any] | None = None,
     ) -> None:
         openai = _import_openai()
-        self.spec = spec
-        self.model = model
-        self.version = f"openai-sdk;model={model}"
-        self.max_concurrency = concurrency
-        self.limiter = AdaptiveLimiter(concurrency)
-        self.policy = RetryPolicy(
-            attempts=retries, timeout=timeout, base_delay=base_delay, max_delay=max_delay
-        )
         key = os.environ.get(api_key_env)
         if key is None and base_url is None:
             raise InputError(f"target {spec}: set {api_key_env} in the environment")
-        self._secrets = [key] if key else []
+        super().__init__(
+            concurrency=concurrency,
+            timeout=timeout,
+            retries=retries,
+            base_delay=base_delay,
+            max_delay=max_delay,
+            secrets=[key or ""],
+        )
+        self.spec = spec
+        self.model = model
+        self.version = f"openai-sdk;model={model}"
         self._extra_body = extra_body or {}
         self._client = openai.AsyncOpenAI(
             api_key=key or "not-needed",
@@ -148,22 +146,6 @@ class OpenAITarget:
                 prompt_tokens=usage.prompt_tokens if usage else 0,
                 completion_tokens=usage.completion_tokens if usage else 0,
             ),
-        )
-
-    async def aclose(self) -> None:
-        """Close the SDK's HTTP client (the runner calls this at the end of a run)."""
-        await self._client.close()
-
-    async def generate(
-        self, batch: Sequence[Sequence[Message]], config: GenerationConfig
-    ) -> list[Response]:
-        """Return one Response per conversation; failures after retries are error records."""
-        return await answer_each(
-            batch,
-            lambda messages: self._call(messages, config),
-            policy=self.policy,
-            limiter=self.limiter,
-            secrets=self._secrets,
         )
 
 
