@@ -73,8 +73,9 @@ async def call_with_retries(
     last: Failure | None = None
     for attempt in range(1, policy.attempts + 1):
         try:
-            async with limiter.slot():
-                response = await asyncio.wait_for(call(), timeout=policy.timeout)
+            # asyncio.timeout, not wait_for: no extra task per request on the hot path.
+            async with limiter.slot(), asyncio.timeout(policy.timeout):
+                response = await call()
         except CallFailed as exc:
             last = exc.failure
         except TimeoutError:
