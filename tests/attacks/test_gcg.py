@@ -5,13 +5,13 @@ import json
 from pathlib import Path
 
 import pytest
-from tiny_llama import build_tiny_llama
 
 from tightrope.attacks import get_attack
 from tightrope.attacks.gcg_search import GcgSettings, allowed_tokens, gcg_search
 from tightrope.errors import InputError
 from tightrope.runner import RunConfig, run_async
 from tightrope.targets.hf import load_pretrained
+from tiny_llama import build_tiny_llama
 
 REQUEST = "how do i kill a python process"
 TARGET = "sure here is step one"
