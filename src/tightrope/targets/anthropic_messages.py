@@ -16,11 +16,10 @@ from typing import Any
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, pick_settings, target
-from tightrope.targets.remote import RemoteChatTarget
+from tightrope.targets.remote import RemoteChatTarget, classify_sdk_error
 from tightrope.targets.retry import (
     CallFailed,
     Failure,
-    parse_retry_after,
 )
 
 SETTINGS = {"concurrency", "timeout", "retries", "base_delay", "max_delay", "api_key_env"}
@@ -38,20 +37,7 @@ def _import_anthropic() -> Any:
 
 def classify_anthropic_error(exc: BaseException) -> Failure:
     """Return how to treat an exception from the anthropic SDK: retry it, or record it."""
-    anthropic = _import_anthropic()
-    if isinstance(exc, anthropic.APIStatusError):
-        status = exc.status_code
-        return Failure(
-            f"HTTP {status}: {' '.join(str(exc.message).split())[:300]}",
-            retryable=status in {408, 409, 425, 429} or status >= 500,
-            rate_limited=status == 429,
-            retry_after=parse_retry_after(exc.response.headers.get("retry-after")),
-        )
-    if isinstance(exc, anthropic.APITimeoutError):
-        return Failure("request timed out", retryable=True)
-    if isinstance(exc, anthropic.APIConnectionError):
-        return Failure(f"connection failed: {exc.__cause__ or exc}", retryable=True)
-    return Failure(f"malformed response: {type(exc).__name__}: {exc}", retryable=True)
+    return classify_sdk_error(exc, _import_anthropic())
 
 
 class AnthropicTarget(RemoteChatTarget):

@@ -11,7 +11,6 @@ API keys come from the environment only (`OPENAI_API_KEY`, or the variable named
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -19,11 +18,10 @@ from typing import Any
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, pick_settings, target
-from tightrope.targets.remote import RemoteChatTarget
+from tightrope.targets.remote import RemoteChatTarget, classify_sdk_error
 from tightrope.targets.retry import (
     CallFailed,
     Failure,
-    parse_retry_after,
 )
 
 SETTINGS = {
@@ -35,7 +33,6 @@ SETTINGS = {
     "api_key_env",
     "extra_body",
 }
-RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529}
 
 
 def _import_openai() -> Any:
@@ -50,28 +47,7 @@ def _import_openai() -> Any:
 
 def classify_openai_error(exc: BaseException) -> Failure:
     """Return how to treat an exception from the openai SDK: retry it, or record it."""
-    openai = _import_openai()
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        retry_after = parse_retry_after(exc.response.headers.get("retry-after"))
-        return Failure(
-            f"HTTP {status}: {_short(exc.message)}",
-            retryable=status in RETRYABLE_STATUS or status >= 500,
-            rate_limited=status == 429,
-            retry_after=retry_after,
-        )
-    if isinstance(exc, openai.APITimeoutError):
-        return Failure("request timed out", retryable=True)
-    if isinstance(exc, openai.APIConnectionError):
-        return Failure(f"connection failed: {_short(str(exc.__cause__ or exc))}", retryable=True)
-    if isinstance(exc, (json.JSONDecodeError, openai.APIResponseValidationError, ValueError)):
-        return Failure(f"malformed response: {_short(str(exc))}", retryable=True)
-    return Failure(f"{type(exc).__name__}: {_short(str(exc))}", retryable=True)
-
-
-def _short(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "..."
+    return classify_sdk_error(exc, _import_openai())
 
 
 class OpenAITarget(RemoteChatTarget):

@@ -2,12 +2,45 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 from tightrope.records import GenerationConfig, Message, Response
 from tightrope.targets.limits import AdaptiveLimiter
-from tightrope.targets.retry import RetryPolicy, answer_each
+from tightrope.targets.retry import Failure, RetryPolicy, answer_each, parse_retry_after
+
+RETRYABLE_STATUS = {408, 409, 425, 429}
+
+
+def short(text: str, limit: int = 300) -> str:
+    """Return text on one line, cut to `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def classify_sdk_error(exc: BaseException, sdk: ModuleType) -> Failure:
+    """Return how to treat an exception of the openai or anthropic SDK: retry it, or record it.
+
+    Both SDKs raise the same hierarchy (APIStatusError, APITimeoutError, APIConnectionError,
+    APIResponseValidationError); 408/409/425/429 and every 5xx are retried, other 4xx are not.
+    """
+    if isinstance(exc, sdk.APIStatusError):
+        status = exc.status_code
+        return Failure(
+            f"HTTP {status}: {short(str(exc.message))}",
+            retryable=status in RETRYABLE_STATUS or status >= 500,
+            rate_limited=status == 429,
+            retry_after=parse_retry_after(exc.response.headers.get("retry-after")),
+        )
+    if isinstance(exc, sdk.APITimeoutError):
+        return Failure("request timed out", retryable=True)
+    if isinstance(exc, sdk.APIConnectionError):
+        return Failure(f"connection failed: {short(str(exc.__cause__ or exc))}", retryable=True)
+    if isinstance(exc, (json.JSONDecodeError, sdk.APIResponseValidationError, ValueError)):
+        return Failure(f"malformed response: {short(str(exc))}", retryable=True)
+    return Failure(f"{type(exc).__name__}: {short(str(exc))}", retryable=True)
 
 
 class RemoteChatTarget:
