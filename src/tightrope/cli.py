@@ -221,10 +221,16 @@ def run(
     print_tables(stdout, result.tables, result.instrument)
     from tightrope.report.attack_table import print_attack_summary
 
-    print_attack_summary(stdout, result.records, result.tables, result.instrument)
-    from tightrope.judges.panel import member_failure_lines
+    print_attack_summary(
+        stdout,
+        lambda: result.records,
+        result.tables,
+        result.instrument,
+        scored_judges=result.scored_judges,
+    )
+    from tightrope.judges.panel import panel_failure_lines
 
-    for line in member_failure_lines(result.records):
+    for line in panel_failure_lines(result.panel_verdicts()):
         stdout.print(line, highlight=False, soft_wrap=True)
     stdout.print(
         f"\nrun [bold]{result.run_id}[/bold] · store {result.store_path} · "

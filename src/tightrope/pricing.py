@@ -79,12 +79,29 @@ def usage_by_spec(
     prices: Mapping[str, tuple[float, float]],
 ) -> list[RoleUsage]:
     """Return token totals (and cost where the model is priced) per spec for one role."""
+    return usage_totals(
+        role,
+        ((spec, r.usage.prompt_tokens, r.usage.completion_tokens) for spec, r in responses),
+        prices,
+    )
+
+
+def usage_totals(
+    role: str,
+    calls: Iterable[tuple[str, int, int]],
+    prices: Mapping[str, tuple[float, float]],
+) -> list[RoleUsage]:
+    """Return token totals and cost per spec from (spec, prompt tokens, completion tokens) rows.
+
+    The cost is None where the model has no price (add it to TIGHTROPE_PRICES) and 0 for
+    local backends, which have no model name to price.
+    """
     totals: dict[str, RoleUsage] = {}
-    for spec, r in responses:
+    for spec, prompt_tokens, completion_tokens in calls:
         u = totals.setdefault(spec, RoleUsage(role=role, spec=spec))
         u.calls += 1
-        u.prompt_tokens += r.usage.prompt_tokens
-        u.completion_tokens += r.usage.completion_tokens
+        u.prompt_tokens += prompt_tokens
+        u.completion_tokens += completion_tokens
     for spec, u in totals.items():
         name = model_name(spec)
         if name is None:

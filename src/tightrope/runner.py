@@ -25,9 +25,9 @@ from tightrope.datasets import Suite, load_suite
 from tightrope.errors import InputError
 from tightrope.judges import Judge
 from tightrope.judges.build import build_judges
-from tightrope.metrics import MetricsTable, metrics_table
-from tightrope.pricing import RoleUsage, load_prices, usage_by_spec
-from tightrope.records import Attempt, Behavior, GenerationConfig, Record, stable_hash
+from tightrope.metrics import MetricsTable, judged_table, metrics_table
+from tightrope.pricing import RoleUsage, load_prices, usage_totals
+from tightrope.records import Attempt, Behavior, GenerationConfig, Record, Verdict, stable_hash
 from tightrope.stages import (
     NoProgress,
     Progress,
@@ -71,7 +71,6 @@ class RunResult:
     run_id: str
     store_path: Path
     tables: list[MetricsTable]
-    records: list[Record]
     instrument: dict[str, Any]
     model_calls: int = 0
     cache_hits: int = 0
@@ -81,6 +80,26 @@ class RunResult:
     max_error_rate: float = 0.05
     judge_names: dict[str, str] = field(default_factory=dict)
     usage: list[RoleUsage] = field(default_factory=list)
+    # Judges of the run whose verdicts carry a score (goodness@k needs one).
+    scored_judges: frozenset[str] = frozenset()
+    _records: list[Record] | None = field(default=None, repr=False)
+
+    @property
+    def records(self) -> list[Record]:
+        """Every record of the run in plan order, read from the store on first use.
+
+        A run never builds these itself (a 100k-record run aggregates from SQL rows in flat
+        memory); asking for them costs the memory of all records at once.
+        """
+        if self._records is None:
+            with _opened(self.store_path) as store:
+                self._records = store.records(self.run_id)
+        return self._records
+
+    def panel_verdicts(self) -> list[tuple[str, Verdict]]:
+        """Return (panel name, verdict) for every verdict of a judge panel in the run."""
+        with _opened(self.store_path) as store:
+            return list(store.panel_verdicts(self.run_id))
 
     @property
     def error_rate_exceeded(self) -> bool:
@@ -154,9 +173,11 @@ def plan(
     targets: Sequence[Target],
     attack_names: Sequence[str],
     generation: GenerationConfig,
-) -> list[tuple[Attempt, str]]:
-    """Return every attempt of the run with its cache key, in a deterministic order."""
-    out = []
+) -> Iterator[tuple[Attempt, str]]:
+    """Yield every attempt of the run with its cache key, in a deterministic order.
+
+    A generator: the store takes the plan row by row, so it is never held whole in memory.
+    """
     for t in targets:
         for name in attack_names:
             atk = get_attack(name)
@@ -171,8 +192,7 @@ def plan(
                         index=i,
                         messages=variant.messages,
                     )
-                    out.append((attempt, cache_key(attempt, t, generation)))
-    return out
+                    yield attempt, cache_key(attempt, t, generation)
 
 
 def primary_judges(judges: dict[str, Judge]) -> tuple[str, str | None]:
@@ -191,6 +211,22 @@ def aggregate(
     refusal, harm = primary_judges(judge_kinds)
     return [
         metrics_table(records, target=t, attack=a, refusal_judge=refusal, harm_judge=harm)
+        for t in config.targets
+        for a in config.attacks
+    ]
+
+
+def aggregate_stored(
+    store: Store, run_id: str, config: RunConfig, judges: dict[str, Judge]
+) -> list[MetricsTable]:
+    """Return one metrics table per target and attack, streamed from the store's rows.
+
+    Equal to `aggregate` over `store.records(run_id)`, without building a `Record` per row.
+    """
+    refusal, harm = primary_judges(judges)
+    rows = list(store.judged(run_id, refusal_judge=refusal, harm_judge=harm))
+    return [
+        judged_table(rows, target=t, attack=a, refusal_judge=refusal, harm_judge=harm)
         for t in config.targets
         for a in config.attacks
     ]
@@ -240,7 +276,6 @@ async def run_async(
         target_settings=config.target_settings,
     )
     suites = load_suites(config)
-    behaviors = [b for s in suites for b in s.behaviors]
     instrument: dict[str, Any] = {
         "tightrope_version": __version__,
         "suites": [
@@ -252,7 +287,6 @@ async def run_async(
         "generation": config.generation.model_dump(),
         **adaptive.instrument(),
     }
-    attempts = plan(behaviors, list(targets.values()), config.attacks, config.generation)
     with _opened(out) as store:
         fingerprint = stable_hash(
             {"config": config.model_dump(mode="json"), "instrument": instrument}
@@ -269,7 +303,17 @@ async def run_async(
             )
         if on_start is not None:
             on_start(run_id, resumed)
-        store.add_plan(run_id, behaviors, attempts)
+        behaviors = [b for s in suites for b in s.behaviors]
+        store.add_plan(
+            run_id,
+            behaviors,
+            plan(behaviors, list(targets.values()), config.attacks, config.generation),
+        )
+        # From here on the store holds the plan; only adaptive attacks need the behaviors
+        # again, so a large static run drops them and streams everything else from SQLite.
+        if not adaptive.attacks:
+            del behaviors[:]
+        del suites
         calls, hits = await generate_stage(store, run_id, targets, config.generation, progress)
         loops = await adaptive.run(
             store, run_id, list(targets.values()), behaviors, config.generation, progress
@@ -277,28 +321,24 @@ async def run_async(
         calls, hits = calls + loops.calls, hits + loops.hits
         await judge_stage(store, run_id, judges, progress)
         await close_clients([*targets.values(), *judges.values()])
-        records = store.records(run_id)
-        tables = aggregate(records, config, judges)
-        errors = count_errors(records, list(judges))
+        tables = aggregate_stored(store, run_id, config, judges)
+        total = store.counts(run_id)["attempts"]
+        errors = store.failed_attempts(run_id, list(judges))
+        usage = usage_totals("target", store.usage_rows(run_id), load_prices())
         store.finish_run(run_id)
         return RunResult(
             run_id=run_id,
             store_path=store.path,
             tables=tables,
-            records=records,
             instrument=instrument,
             model_calls=calls,
             cache_hits=hits,
             resumed=resumed,
             errors=errors,
-            error_rate=errors / len(records) if records else 0.0,
+            error_rate=errors / total if total else 0.0,
             max_error_rate=config.max_error_rate,
-            usage=usage_by_spec(
-                "target",
-                [(r.attempt.target, r.response) for r in records if r.response],
-                load_prices(),
-            )
-            + loops.usage,
+            usage=usage + loops.usage,
+            scored_judges=frozenset(store.scored_judges(run_id)),
         )
 
 

@@ -9,13 +9,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Protocol
 
-from tightrope.attacks.adaptive import is_adaptive
 from tightrope.judges import Judge, JudgeItem
 from tightrope.records import Attempt, GenerationConfig
 from tightrope.store import Store
 from tightrope.targets import Target
 
 JUDGE_BATCH = 64
+# Pending attempts read from the store at a time by the generate stage.
+PLAN_CHUNK = 2048
 
 
 class Progress(Protocol):
@@ -63,24 +64,31 @@ async def generate_stage(
     generation: GenerationConfig,
     progress: Progress,
 ) -> tuple[int, int]:
-    """Generate every pending attempt, cache first. Returns (model calls, cache hits)."""
-    # Attempts of adaptive attacks are (re)made by their own stage, never here.
-    pending = [p for p in store.pending_attempts(run_id) if not is_adaptive(p[0].attack_params)]
-    cached = store.cached(k for _, k in pending)
-    hits = [(a, k, cached[k]) for a, k in pending if k in cached]
-    if hits:
-        store.put_responses(run_id, hits, from_cache=True)
-    todo = [(a, k) for a, k in pending if k not in cached]
-    by_target: dict[str, list[tuple[Attempt, str]]] = defaultdict(list)
-    for a, k in todo:
-        by_target[a.target].append((a, k))
-    calls = 0
+    """Generate every pending attempt, cache first. Returns (model calls, cache hits).
 
-    async def run_batch(
-        t: Target, batch: list[tuple[Attempt, str]], sem: asyncio.Semaphore
-    ) -> None:
+    Pending attempts are read from the store `PLAN_CHUNK` at a time and handed through a
+    bounded queue to `max_concurrency` workers per target: memory stays flat however large the
+    run, and the workers never idle at a chunk boundary. A local model is loaded only when some
+    attempt of it is missing from the cache.
+    """
+    rowids = store.pending_rowids(run_id)
+    if not rowids:
+        return 0, 0
+    specs = store.targets_to_generate(run_id)
+    for spec in specs:
+        load = getattr(targets[spec], "load", None)
+        if callable(load):
+            progress.start(f"loading {spec}", 1)
+            await asyncio.to_thread(load)
+            progress.finish()
+    queues: dict[str, asyncio.Queue[list[tuple[Attempt, str]] | None]] = {
+        spec: asyncio.Queue(maxsize=2 * targets[spec].max_concurrency) for spec in specs
+    }
+    calls = hits = 0
+
+    async def work(t: Target, queue: asyncio.Queue[list[tuple[Attempt, str]] | None]) -> None:
         nonlocal calls
-        async with sem:
+        while (batch := await queue.get()) is not None:
             responses = await t.generate([a.messages for a, _ in batch], generation)
             calls += len(batch)
             store.put_responses(
@@ -88,32 +96,57 @@ async def generate_stage(
             )
             progress.advance(len(batch))
 
-    jobs = []
-    for spec, items in by_target.items():
-        t = targets[spec]
-        load = getattr(t, "load", None)
-        if callable(load):
-            progress.start(f"loading {spec}", 1)
-            await asyncio.to_thread(load)
-            progress.finish()
-        sem = asyncio.Semaphore(t.max_concurrency)
-        jobs += [run_batch(t, batch, sem) for batch in batches(items, t.max_batch_size)]
-    progress.start("generating", len(todo))
-    await asyncio.gather(*jobs)
-    progress.finish()
-    return calls, len(hits)
+    async def produce() -> None:
+        nonlocal hits
+        for i in range(0, len(rowids), PLAN_CHUNK):
+            pending = store.attempts_at(rowids[i : i + PLAN_CHUNK])
+            cached = store.cached(k for _, k in pending)
+            found = [(a, k, cached[k]) for a, k in pending if k in cached]
+            if found:
+                store.put_responses(run_id, found, from_cache=True)
+                hits += len(found)
+                progress.advance(len(found))
+            by_target: dict[str, list[tuple[Attempt, str]]] = defaultdict(list)
+            for a, k in pending:
+                if k not in cached:
+                    by_target[a.target].append((a, k))
+            for spec, items in by_target.items():
+                for batch in batches(items, targets[spec].max_batch_size):
+                    await queues[spec].put(batch)
+        for spec, queue in queues.items():
+            for _ in range(targets[spec].max_concurrency):
+                await queue.put(None)
+
+    progress.start("generating", len(rowids))
+    tasks = [asyncio.create_task(produce())] + [
+        asyncio.create_task(work(targets[spec], queue))
+        for spec, queue in queues.items()
+        for _ in range(targets[spec].max_concurrency)
+    ]
+    try:
+        # The first failure (a bug, an interrupt) propagates; the rest are cancelled below.
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        progress.finish()
+    return calls, hits
 
 
 async def judge_stage(
     store: Store, run_id: str, judges: dict[str, Judge], progress: Progress
 ) -> None:
-    """Judge every successful response that a configured judge has not judged yet."""
-    work = {name: store.unjudged(run_id, name) for name in judges}
+    """Judge every successful response that a configured judge has not judged yet.
+
+    Work is read from the store `JUDGE_BATCH` rows at a time, so memory does not grow with the
+    run.
+    """
+    work = {name: store.unjudged_rowids(run_id, name) for name in judges}
     progress.start("judging", sum(len(v) for v in work.values()))
-    for name, items in work.items():
+    for name, rowids in work.items():
         j = judges[name]
-        for i in range(0, len(items), JUDGE_BATCH):
-            chunk = items[i : i + JUDGE_BATCH]
+        for i in range(0, len(rowids), JUDGE_BATCH):
+            chunk = store.judge_items_at(rowids[i : i + JUDGE_BATCH])
             verdicts = await j.judge(
                 [JudgeItem(behavior=b, response=r.text or "") for _, b, r in chunk]
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,9 +18,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from tightrope.errors import StoreError
+from tightrope.metrics import Judged
 from tightrope.records import Attempt, Behavior, Record, Response, Verdict
 
 SCHEMA_VERSION = "1"
+# The attack_params key that marks attempts an adaptive attack made (attacks/adaptive.py).
+ADAPTIVE_KEY = "adaptive"
 STORE_FILENAME = "tightrope.db"
 
 _SCHEMA = """
@@ -182,17 +186,21 @@ class Store:
     # --- behaviors and attempts -------------------------------------------------------------
 
     def add_plan(
-        self, run_id: str, behaviors: Sequence[Behavior], attempts: Sequence[tuple[Attempt, str]]
+        self, run_id: str, behaviors: Iterable[Behavior], attempts: Iterable[tuple[Attempt, str]]
     ) -> None:
-        """Store the behaviors and the planned attempts (with cache keys); idempotent."""
+        """Store the behaviors and the planned attempts (with cache keys); idempotent.
+
+        Both are consumed lazily, one row at a time, in one transaction: a plan given as a
+        generator is never held whole in memory.
+        """
         with self._tx() as c:
             c.executemany(
                 "INSERT OR IGNORE INTO behaviors VALUES (?, ?, ?)",
-                [(run_id, b.id, b.model_dump_json()) for b in behaviors],
+                ((run_id, b.id, b.model_dump_json()) for b in behaviors),
             )
             c.executemany(
                 "INSERT OR IGNORE INTO attempts VALUES (?, ?, ?, ?, ?)",
-                [(run_id, a.id, a.behavior_id, key, a.model_dump_json()) for a, key in attempts],
+                ((run_id, a.id, a.behavior_id, key, a.model_dump_json()) for a, key in attempts),
             )
 
     def attempts(self, run_id: str) -> list[tuple[Attempt, str]]:
@@ -211,6 +219,52 @@ class Store:
             (run_id,),
         ).fetchall()
         return [(Attempt.model_validate_json(d), k) for d, k in rows]
+
+    def pending_rowids(self, run_id: str) -> list[int]:
+        """Return the rowids of attempts still to generate, in plan order.
+
+        Pending means no successful response yet (never run, or errored). Attempts of adaptive
+        attacks are left out: their own stage makes them. Rowids are small integers, so a large
+        run lists its pending work cheaply and reads the attempts chunk by chunk
+        (`attempts_at`).
+        """
+        rows = self._conn.execute(
+            "SELECT a.rowid FROM attempts a LEFT JOIN responses r "
+            "ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
+            "WHERE a.run_id=? AND (r.ok IS NULL OR r.ok=0) "
+            f"AND json_extract(a.data, '$.attack_params.{ADAPTIVE_KEY}') IS NOT 1 "
+            "ORDER BY a.rowid",
+            (run_id,),
+        )
+        return [int(r[0]) for r in rows]
+
+    def targets_to_generate(self, run_id: str) -> list[str]:
+        """Return the target specs with pending attempts that the response cache cannot answer."""
+        rows = self._conn.execute(
+            "SELECT a.target_spec FROM (SELECT json_extract(a.data, '$.target') "
+            "AS target_spec, a.cache_key, a.rowid AS rid FROM attempts a LEFT JOIN responses r "
+            "ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
+            "WHERE a.run_id=? AND (r.ok IS NULL OR r.ok=0) "
+            f"AND json_extract(a.data, '$.attack_params.{ADAPTIVE_KEY}') IS NOT 1) a "
+            "LEFT JOIN cache c ON c.cache_key=a.cache_key WHERE c.cache_key IS NULL "
+            "GROUP BY a.target_spec ORDER BY MIN(a.rid)",
+            (run_id,),
+        )
+        return [str(r[0]) for r in rows]
+
+    def attempts_at(self, rowids: Sequence[int]) -> list[tuple[Attempt, str]]:
+        """Return the attempts with these rowids and their cache keys, in rowid order."""
+        out: list[tuple[Attempt, str]] = []
+        for chunk in _chunks(rowids):
+            marks = ",".join("?" * len(chunk))
+            out += [
+                (Attempt.model_validate_json(d), k)
+                for d, k in self._conn.execute(
+                    f"SELECT data, cache_key FROM attempts WHERE rowid IN ({marks}) ORDER BY rowid",
+                    chunk,
+                )
+            ]
+        return out
 
     # --- responses and the cache ------------------------------------------------------------
 
@@ -298,6 +352,34 @@ class Store:
             for aid, b, r in rows
         ]
 
+    def unjudged_rowids(self, run_id: str, judge: str) -> list[int]:
+        """Return the attempt rowids of successful responses that `judge` has not judged."""
+        rows = self._conn.execute(
+            "SELECT a.rowid FROM responses r "
+            "JOIN attempts a ON a.run_id=r.run_id AND a.attempt_id=r.attempt_id "
+            "LEFT JOIN verdicts v ON v.run_id=r.run_id AND v.attempt_id=r.attempt_id "
+            "AND v.judge=? WHERE r.run_id=? AND r.ok=1 AND v.judge IS NULL ORDER BY a.rowid",
+            (judge, run_id),
+        )
+        return [int(r[0]) for r in rows]
+
+    def judge_items_at(self, rowids: Sequence[int]) -> list[tuple[str, Behavior, Response]]:
+        """Return (attempt id, behavior, response) for these attempt rowids, in rowid order."""
+        out: list[tuple[str, Behavior, Response]] = []
+        for chunk in _chunks(rowids):
+            marks = ",".join("?" * len(chunk))
+            out += [
+                (aid, Behavior.model_validate_json(b), Response.model_validate_json(r))
+                for aid, b, r in self._conn.execute(
+                    "SELECT a.attempt_id, b.data, r.data FROM attempts a "
+                    "JOIN responses r ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
+                    "JOIN behaviors b ON b.run_id=a.run_id AND b.behavior_id=a.behavior_id "
+                    f"WHERE a.rowid IN ({marks}) ORDER BY a.rowid",
+                    chunk,
+                )
+            ]
+        return out
+
     def put_verdicts(self, run_id: str, items: Sequence[tuple[str, str, Verdict]]) -> None:
         """Record (attempt id, registry name, verdict) triples in one transaction."""
         with self._tx() as c:
@@ -341,6 +423,88 @@ class Store:
             )
         return out
 
+    def judged(
+        self, run_id: str, *, refusal_judge: str, harm_judge: str | None
+    ) -> Iterator[Judged]:
+        """Yield the fields the rates need for every attempt of a run, in plan order.
+
+        Read straight from SQL (JSON fields extracted by SQLite), never as `Record`s: this is
+        how a 100k-record run aggregates in flat memory.
+        """
+        self.run(run_id)
+        intern = sys.intern
+        rows = self._conn.execute(
+            "SELECT a.behavior_id, json_extract(b.data, '$.side'), "
+            "json_extract(b.data, '$.category'), json_extract(a.data, '$.target'), "
+            "json_extract(a.data, '$.attack'), r.ok, json_extract(vr.data, '$.label'), "
+            "json_extract(vh.data, '$.label') FROM attempts a "
+            "JOIN behaviors b ON b.run_id=a.run_id AND b.behavior_id=a.behavior_id "
+            "LEFT JOIN responses r ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
+            "LEFT JOIN verdicts vr ON vr.run_id=a.run_id AND vr.attempt_id=a.attempt_id "
+            "AND vr.judge=? "
+            "LEFT JOIN verdicts vh ON vh.run_id=a.run_id AND vh.attempt_id=a.attempt_id "
+            "AND vh.judge=? WHERE a.run_id=? ORDER BY a.rowid",
+            (refusal_judge, harm_judge or "", run_id),
+        )
+        for bid, side, cat, target, attack, ok, refusal, harm in rows:
+            yield Judged(
+                behavior_id=bid,
+                side=intern(side),
+                category=intern(cat),
+                target=intern(target),
+                attack=intern(attack),
+                response_ok=None if ok is None else bool(ok),
+                refusal_label=None if refusal is None else intern(refusal),
+                harm_label=None if harm is None or harm_judge is None else intern(harm),
+            )
+
+    def failed_attempts(self, run_id: str, judges: Sequence[str]) -> int:
+        """Return how many attempts failed: no ok response, or a judge's error or missing verdict."""
+        marks = ",".join("?" * len(judges))
+        judged_ok = (
+            f"(SELECT COUNT(*) FROM verdicts v WHERE v.run_id=a.run_id "
+            f"AND v.attempt_id=a.attempt_id AND v.judge IN ({marks}) "
+            "AND json_extract(v.data, '$.label') != 'error')"
+        )
+        row = self._conn.execute(
+            "SELECT COUNT(*) FROM attempts a LEFT JOIN responses r "
+            "ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
+            f"WHERE a.run_id=? AND (r.ok IS NOT 1 OR {judged_ok} < ?)",
+            (run_id, *judges, len(judges)),
+        ).fetchone()
+        return int(row[0])
+
+    def usage_rows(self, run_id: str) -> Iterator[tuple[str, int, int]]:
+        """Yield (target spec, prompt tokens, completion tokens) per response of a run."""
+        rows = self._conn.execute(
+            "SELECT json_extract(a.data, '$.target'), "
+            "json_extract(r.data, '$.usage.prompt_tokens'), "
+            "json_extract(r.data, '$.usage.completion_tokens') FROM responses r "
+            "JOIN attempts a ON a.run_id=r.run_id AND a.attempt_id=r.attempt_id "
+            "WHERE r.run_id=? ORDER BY a.rowid",
+            (run_id,),
+        )
+        for spec, p, c in rows:
+            yield str(spec), int(p or 0), int(c or 0)
+
+    def panel_verdicts(self, run_id: str) -> Iterator[tuple[str, Verdict]]:
+        """Yield (judge name, verdict) for every verdict of a judge panel (`panel:...`)."""
+        for name, d in self._conn.execute(
+            "SELECT judge, data FROM verdicts WHERE run_id=? AND judge LIKE 'panel:%' "
+            "ORDER BY rowid",
+            (run_id,),
+        ):
+            yield str(name), Verdict.model_validate_json(d)
+
+    def scored_judges(self, run_id: str) -> set[str]:
+        """Return the judges of a run with at least one verdict carrying a score."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT judge FROM verdicts WHERE run_id=? "
+            "AND json_extract(data, '$.score') IS NOT NULL",
+            (run_id,),
+        )
+        return {str(r[0]) for r in rows}
+
     def counts(self, run_id: str) -> dict[str, int]:
         """Return row counts of a run: attempts, responses, ok responses, verdicts."""
         q = self._conn.execute
@@ -357,6 +521,12 @@ class Store:
             ).fetchone()[0],
             "verdicts": q("SELECT COUNT(*) FROM verdicts WHERE run_id=?", (run_id,)).fetchone()[0],
         }
+
+
+def _chunks(items: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
+    """Split ids into chunks small enough for one `IN (...)` list."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def _run_info(row: Sequence[Any]) -> RunInfo:

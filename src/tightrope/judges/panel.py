@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal, get_args
 
 from tightrope.errors import InputError
@@ -198,11 +198,16 @@ def member_failures(verdicts: Sequence[Verdict]) -> dict[str, tuple[int, int]]:
 
 def member_failure_lines(records: Sequence[Record]) -> list[str]:
     """Return one line per panel in `records`: each member's failure rate over its verdicts."""
+    return panel_failure_lines(
+        (name, v) for r in records for name, v in r.verdicts.items() if name.startswith("panel:")
+    )
+
+
+def panel_failure_lines(pairs: Iterable[tuple[str, Verdict]]) -> list[str]:
+    """Return one line per panel from (panel name, verdict) pairs: each member's failure rate."""
     by_panel: dict[str, list[Verdict]] = {}
-    for r in records:
-        for name, v in r.verdicts.items():
-            if name.startswith("panel:"):
-                by_panel.setdefault(name, []).append(v)
+    for panel, v in pairs:
+        by_panel.setdefault(panel, []).append(v)
     lines = []
     for name, verdicts in by_panel.items():
         parts = [

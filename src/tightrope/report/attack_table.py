@@ -7,7 +7,7 @@ numbers come from `tightrope.attacks.summary` over the stored records (see docs/
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from rich import box
@@ -19,7 +19,6 @@ from tightrope.attacks.summary import (
     AttackSummary,
     goodness,
     sample_outcomes,
-    score_judge,
     summarize_all,
 )
 from tightrope.metrics import MetricsTable
@@ -86,35 +85,45 @@ def curve_table(target: str, attack: str, curve: Sequence[tuple[int, float, int]
 
 def print_attack_summary(
     console: Console,
-    records: Sequence[Record],
+    records: Callable[[], Sequence[Record]],
     tables: Sequence[MetricsTable],
     instrument: Mapping[str, Any],
+    *,
+    scored_judges: Collection[str],
 ) -> None:
-    """Print ASR by attack (when several attacks ran), best-of-N curves and goodness@0.1."""
+    """Print ASR by attack (when several attacks ran), best-of-N curves and goodness@0.1.
+
+    `records` is called only when there is something to print, so a plain large run never
+    builds its records; `scored_judges` names the judges whose verdicts carry scores.
+    """
     if not tables:
         return
     refusal, harm = tables[0].refusal_judge, tables[0].harm_judge
     targets = list(dict.fromkeys(t.target for t in tables))
     attacks = list(dict.fromkeys(t.attack for t in tables))
     judges = [str(j["name"]) for j in instrument.get("judges", [])]
-    scorer = score_judge(records, judges)
+    scorer = next((j for j in judges if j in scored_judges), None)
+    curves = any(a.split(":", 1)[0] == "best-of-n" for a in attacks)
+    if len(attacks) < 2 and not curves and scorer is None:
+        return
+    loaded = records()
     for target in targets:
         if len(attacks) > 1:
             summaries = summarize_all(
-                records, targets=[target], attacks=attacks, refusal_judge=refusal, harm_judge=harm
+                loaded, targets=[target], attacks=attacks, refusal_judge=refusal, harm_judge=harm
             )
             console.print()
             console.print(attack_table(summaries, tables[0].asr_basis))
         for attack in attacks:
             if attack.split(":", 1)[0] == "best-of-n":
                 outcomes = sample_outcomes(
-                    records, target=target, attack=attack, refusal_judge=refusal, harm_judge=harm
+                    loaded, target=target, attack=attack, refusal_judge=refusal, harm_judge=harm
                 )
                 console.print()
                 console.print(f"{attack} · ASR versus N · {target}", highlight=False)
                 console.print(curve_table(target, attack, asr_curve(outcomes)))
         if scorer is not None:
-            g = goodness(records, target=target, attacks=attacks, judge=scorer, k=GOODNESS_K)
+            g = goodness(loaded, target=target, attacks=attacks, judge=scorer, k=GOODNESS_K)
             if g is not None:
                 console.print(
                     f"goodness@{GOODNESS_K} {g.value:.3f} [{g.low:.3f}–{g.high:.3f}] over "

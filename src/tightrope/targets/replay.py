@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,8 +45,16 @@ def _pick(row: dict[str, Any], keys: Sequence[str]) -> Any:
     return None
 
 
-def load_recordings(path: Path) -> dict[str, Response]:
-    """Return prompt -> recorded Response from a replay file; bad files raise InputError."""
+# A recording: (text, finish reason). Plain tuples, not Responses: a 100k-line replay file then
+# costs a few tens of MB, and each Response is built when asked for.
+Recording = tuple[str, str]
+
+
+def load_recordings(path: Path) -> dict[str, Recording]:
+    """Return prompt -> recorded (text, finish reason) from a replay file.
+
+    Bad files raise InputError naming the file and line.
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -55,9 +64,10 @@ def load_recordings(path: Path) -> dict[str, Response]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 at byte {exc.start}; re-save it as UTF-8") from None
-    out: dict[str, Response] = {}
+    del raw
+    out: dict[str, Recording] = {}
     if suffix == ".jsonl":
-        for lineno, line in enumerate(text.splitlines(), 1):
+        for lineno, line in enumerate(io.StringIO(text), 1):
             if not line.strip():
                 continue
             try:
@@ -69,7 +79,7 @@ def load_recordings(path: Path) -> dict[str, Response]:
             prompt, response = _pick(row, PROMPT_KEYS), _pick(row, RESPONSE_KEYS)
             if not isinstance(prompt, str) or not isinstance(response, str):
                 raise InputError(f"{path}:{lineno}: needs string fields 'prompt' and 'response'")
-            out[_key(prompt)] = Response(text=response, finish_reason="replay")
+            out[_key(prompt)] = (response, "replay")
     elif suffix == ".json":
         try:
             doc = json.loads(text)
@@ -81,10 +91,7 @@ def load_recordings(path: Path) -> dict[str, Response]:
             raise InputError(f"{path}: not a JailbreakBench artifact (no 'jailbreaks' list)")
         for rec in doc["jailbreaks"]:
             response = rec.get("response")
-            if response is None:
-                reply = Response(text="", finish_reason=NO_SUBMISSION)
-            else:
-                reply = Response(text=str(response), finish_reason="replay")
+            reply = ("", NO_SUBMISSION) if response is None else (str(response), "replay")
             for k in ("prompt", "goal"):
                 if isinstance(rec.get(k), str):
                     out.setdefault(_key(rec[k]), reply)
@@ -94,8 +101,9 @@ def load_recordings(path: Path) -> dict[str, Response]:
         if missing and not {"prompt", "response"} <= set(reader.fieldnames or []):
             raise InputError(f"{path}:1: needs columns 'prompt' and 'completion' (or 'response')")
         for row in reader:
-            out[_key(row["prompt"])] = Response(
-                text=row.get("completion") or row.get("response") or "", finish_reason="replay"
+            out[_key(row["prompt"])] = (
+                row.get("completion") or row.get("response") or "",
+                "replay",
             )
     else:
         raise InputError(f"{path}: replay files are .jsonl, .json (JBB artifact) or .csv")
@@ -125,7 +133,7 @@ class ReplayTarget:
             users = [m.content for m in messages if m.role == "user"]
             found = self._recordings.get(_key(users[-1])) if users else None
             out.append(
-                found
+                Response(text=found[0], finish_reason=found[1])
                 if found is not None
                 else Response(error=f"replay: {self.path.name} has no response for this prompt")
             )
