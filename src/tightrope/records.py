@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +25,10 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Field-name sets shared by behaviors that set the same fields (see Behavior.model_post_init).
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+
+
 class Behavior(_Record):
     """One prompt of a suite: a harmful request or its harmless look-alike."""
 
@@ -37,6 +42,23 @@ class Behavior(_Record):
     pair_id: str | None = None
     target: str | None = Field(default=None, description="affirmative prefix for optimisers")
     meta: dict[str, Any] = Field(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Share what a large suite repeats in every behavior, to halve its memory.
+
+        A 100k-prompt suite is held whole while a run is planned; pydantic gives each instance
+        its own set of field names (~700 bytes) and its own copies of the side, category and
+        source strings. Equal sets are shared (pydantic copies the set before changing it, and
+        the model is frozen) and those strings interned.
+        """
+        d = self.__dict__
+        for name in ("side", "category", "source_category", "source"):
+            d[name] = sys.intern(d[name])
+        key = frozenset(self.__pydantic_fields_set__)
+        shared = _FIELDS_SETS.get(key)
+        if shared is None:
+            shared = _FIELDS_SETS[key] = set(key)
+        object.__setattr__(self, "__pydantic_fields_set__", shared)
 
 
 class Message(_Record):

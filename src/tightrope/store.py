@@ -292,27 +292,22 @@ class Store:
 
         A new response replaces an earlier errored one and drops verdicts given on it.
         """
+        rows = [(a, k, r, r.model_dump_json()) for a, k, r in items]
         with self._tx() as c:
-            for attempt, key, response in items:
-                c.execute(
-                    "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        run_id,
-                        attempt.id,
-                        key,
-                        int(response.ok),
-                        int(from_cache),
-                        response.model_dump_json(),
-                    ),
+            c.executemany(
+                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
+                [(run_id, a.id, k, int(r.ok), int(from_cache), data) for a, k, r, data in rows],
+            )
+            c.executemany(
+                "DELETE FROM verdicts WHERE run_id=? AND attempt_id=?",
+                [(run_id, a.id) for a, _, _, _ in rows],
+            )
+            if not from_cache:
+                now = _now()
+                c.executemany(
+                    "INSERT OR IGNORE INTO cache VALUES (?, ?, ?, ?)",
+                    [(k, a.target, data, now) for a, k, r, data in rows if r.ok],
                 )
-                c.execute(
-                    "DELETE FROM verdicts WHERE run_id=? AND attempt_id=?", (run_id, attempt.id)
-                )
-                if response.ok and not from_cache:
-                    c.execute(
-                        "INSERT OR IGNORE INTO cache VALUES (?, ?, ?, ?)",
-                        (key, attempt.target, response.model_dump_json(), _now()),
-                    )
 
     def put_cache(self, items: Sequence[tuple[str, str, Response]]) -> None:
         """Cache (key, model spec, response) triples with no attempt row; failures are skipped.

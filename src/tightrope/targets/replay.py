@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,7 +66,7 @@ def load_recordings(path: Path) -> dict[str, Recording]:
     del raw
     out: dict[str, Recording] = {}
     if suffix == ".jsonl":
-        for lineno, line in enumerate(io.StringIO(text), 1):
+        for lineno, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
             try:
@@ -121,17 +120,31 @@ class ReplayTarget:
     def __init__(self, path: str) -> None:
         self.path = Path(path)
         self.spec = f"replay:{path}"
-        self._recordings = load_recordings(self.path)
+        # Read once now so a bad file stops the run before anything is written; the index is
+        # then built by `load`, when the run needs it (after a large suite has been planned
+        # and dropped, so the two are never in memory together).
+        load_recordings(self.path)
+        self._recordings: dict[str, Recording] | None = None
         self.version = "sha256=" + hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    def load(self) -> dict[str, Recording]:
+        """Return the recordings indexed by prompt, reading them on first use.
+
+        The runner calls this before the first batch (in a thread, with a progress line).
+        """
+        if self._recordings is None:
+            self._recordings = load_recordings(self.path)
+        return self._recordings
 
     async def generate(
         self, batch: Sequence[Sequence[Message]], config: GenerationConfig
     ) -> list[Response]:
         """Return the recorded response for each conversation's last user message."""
+        recordings = self.load()
         out = []
         for messages in batch:
             users = [m.content for m in messages if m.role == "user"]
-            found = self._recordings.get(_key(users[-1])) if users else None
+            found = recordings.get(_key(users[-1])) if users else None
             out.append(
                 Response(text=found[0], finish_reason=found[1])
                 if found is not None
