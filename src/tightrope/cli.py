@@ -9,13 +9,16 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from tightrope._version import __version__
 from tightrope.errors import InputError
+
+if TYPE_CHECKING:
+    from tightrope.report.loader import LoadedRun
 
 app = typer.Typer(
     name="tightrope",
@@ -322,12 +325,31 @@ def report(
         if i:
             stdout.print()
         print_tables(stdout, run.tables, run.instrument)
+        _print_run_extras(run)
         stdout.print(
             f"\nrun [bold]{run.run_id}[/bold] · {run.info.status} · created {run.info.created_at}",
             highlight=False,
         )
     for path in written:
         stdout.print(f"wrote {path}", highlight=False)
+
+
+def _print_run_extras(run: LoadedRun) -> None:
+    """Print what `tightrope run` printed below its tables: attack summary, panel failures."""
+    from tightrope.judges.panel import member_failure_lines
+    from tightrope.report.attack_table import print_attack_summary
+
+    print_attack_summary(
+        stdout,
+        lambda: run.records,
+        run.tables,
+        run.instrument,
+        scored_judges={
+            name for r in run.records for name, v in r.verdicts.items() if v.score is not None
+        },
+    )
+    for line in member_failure_lines(run.records):
+        stdout.print(line, highlight=False, soft_wrap=True)
 
 
 @app.command("runs")

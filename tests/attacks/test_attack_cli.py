@@ -30,6 +30,14 @@ def test_static_attacks_print_the_attack_table_and_the_best_of_n_curve(tmp_path:
     assert rows["best-of-n:4"][5] == "12", "4 samples of 3 harmful behaviors"
     assert "best-of-n:4 · ASR versus N" in out
     assert "goodness@" not in out, "no judge gives scores"
+    again = tightrope("report", "latest", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "ASR by attack · python:fake_targets:rule" in again.stdout
+
+    def summary(text: str) -> str:
+        return text.split("ASR by attack", 1)[1].split("\nrun ", 1)[0]
+
+    assert summary(again.stdout) == summary(out), "report prints the run's attack summary again"
 
 
 def test_pair_from_the_command_line(tmp_path: Path) -> None:
