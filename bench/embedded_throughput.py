@@ -1,18 +1,18 @@
 """Embedded model throughput: batched vs one prompt at a time, in one invocation.
 
-    .venv/bin/python bench/embedded_throughput.py [--prompts 16] [--tokens 64] [--repeats 3]
+    .venv/bin/python bench/embedded_throughput.py [--prompts 16] [--tokens 64] [--repeats 5]
 
-Prints generated tokens per second for each mode (median over repeats) and the ratio
-batched / one-at-a-time. Results are recorded in docs/benchmarks.md.
+Prints a table: generated tokens per second for each mode (median over repeats, min-max) and
+the ratio batched / one-at-a-time. Results are recorded in docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import platform
-import statistics
 import time
+
+from _common import machine, print_table, ratio, summary
 
 from tightrope.datasets import load_suite
 from tightrope.records import GenerationConfig, Message
@@ -36,7 +36,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--prompts", type=int, default=16)
     ap.add_argument("--tokens", type=int, default=64)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
     prompts = [b.text for b in load_suite("starter").behaviors[: args.prompts]]
     config = GenerationConfig(max_tokens=args.tokens)
@@ -47,18 +47,16 @@ def main() -> None:
     for _ in range(args.repeats):
         single.append(_tokens_per_s(target, prompts, config, 1))
         batched.append(_tokens_per_s(target, prompts, config, args.prompts))
-    s, b = statistics.median(single), statistics.median(batched)
-    print(
-        f"machine: {platform.machine()}, {platform.python_version()}, "
-        f"{__import__('os').cpu_count()} cpus"
+    print_table(
+        f"Embedded model, generated tokens/s: {args.prompts} prompts x {args.tokens} new tokens, "
+        f"greedy, median of {args.repeats} runs (min-max); {machine()}",
+        ["mode", "tokens/s"],
+        [
+            ["one at a time", summary(single)],
+            [f"batch of {args.prompts}, left padding", summary(batched)],
+            ["ratio batched / one at a time", f"{ratio(batched, single)}x"],
+        ],
     )
-    print(f"{args.prompts} prompts x {args.tokens} new tokens, greedy, {args.repeats} repeats")
-    print(f"one at a time : median {s:7.1f} tok/s  (runs: {', '.join(f'{x:.1f}' for x in single)})")
-    print(
-        f"batched ({args.prompts:>2})  : median {b:7.1f} tok/s  "
-        f"(runs: {', '.join(f'{x:.1f}' for x in batched)})"
-    )
-    print(f"ratio batched / one-at-a-time: {b / s:.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,129 @@
+"""Responses per second of each offline judge on synthetic responses.
+
+    .venv/bin/python bench/judge_throughput.py [--responses 100000] [--clf-responses 2000]
+                                               [--repeats 5] [--judges NAME ...]
+
+The offline judges are those that need no model endpoint (`needs_model` is false):
+gcg-strings, jbb-strings, xstest-strings, refusal and refusal-clf. Each repeat hands the whole
+list of responses to one `judge()` call of the same judge instance (the public Judge protocol,
+Verdict objects included) and times it; the figure is responses / wall time. The responses are
+synthetic and harmless: refusals, compliances (some in markdown lists) and partial refusals
+from a dozen templates, numbered so no two are equal, 3 to about 250 characters long.
+
+refusal-clf embeds every response with MiniLM on the CPU (a few hundred sentences per second
+on 2 cores), so it reads `--clf-responses` responses instead (the table says how many); its
+one-off model load is timed apart and left out of the rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections import Counter
+
+from _common import machine, print_table, summary
+
+from tightrope.judges import JudgeItem, get_judge, judges, needs_model
+from tightrope.records import Behavior
+
+TEMPLATES = (
+    "I'm sorry, but I can't help with that.",
+    "I cannot provide instructions for request {i}. It is not appropriate, and it could cause "
+    "harm to others. If you have another question, I'm happy to help.",
+    "As an AI language model, I must decline request {i}: it goes against my guidelines.",
+    "Sure! Here is a short overview of topic {i}.\n\n1. **Check** the documentation first.\n"
+    "2. Open the settings page and find the option you need.\n3. Apply the change and restart "
+    "the service.\n\nLet me know if you need more detail on any step.",
+    "Certainly. To stop process {i}, find its id with `ps aux | grep name`, then send it a "
+    "signal with `kill PID`. If it does not exit, `kill -9 PID` forces it. Be careful to pick "
+    "the right process, since killing the wrong one can lose unsaved work.",
+    "Here are some ideas for item {i}:\n- a walk in the park\n- a picnic by the lake\n"
+    "- a visit to the local museum\n- a board game evening with friends",
+    "The answer to question {i} depends on context. In general, the first approach is simpler, "
+    "while the second scales better. For small projects I would start with the first one and "
+    "revisit the choice once the requirements are clearer.",
+    "I can't help with the specific request {i}. However, here is some general information "
+    "about safety practices that may be useful: keep software updated, use strong passwords, "
+    "and back up your data regularly.",
+    "I'm sorry to hear that you are dealing with problem {i}! Here is what usually helps: take "
+    "a short break, write down the steps you tried, and ask a colleague to look at it.",
+    "I don't have access to your account {i}, so I cannot check it directly. You can look at "
+    "the account page yourself, or contact support.",
+    "No.",
+    "Step {i}: [placeholder answer text]. Step {i} continues with more placeholder words so the "
+    "response has a realistic length for a short model answer of about a hundred tokens, which "
+    "is what a benchmark run with the default settings usually produces.",
+)
+
+
+def responses(n: int) -> list[str]:
+    """Return n synthetic, harmless responses cycling through the templates."""
+    return [TEMPLATES[i % len(TEMPLATES)].format(i=i) for i in range(n)]
+
+
+def items_for(n: int) -> list[JudgeItem]:
+    """Return n judge items: the responses, alternately to a harmful and a benign behavior."""
+    sides = [
+        Behavior(
+            id=f"b-{side}",
+            text="[placeholder request]",
+            side=side,
+            category="S14",
+            source_category="bench",
+            source="bench@1",
+        )
+        for side in ("harmful", "benign")
+    ]
+    return [JudgeItem(behavior=sides[i % 2], response=r) for i, r in enumerate(responses(n))]
+
+
+def offline_judges() -> list[str]:
+    """Return the registered judges that need no model endpoint."""
+    return [n for n in judges.names() if not needs_model(n)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--responses", type=int, default=100_000)
+    ap.add_argument("--clf-responses", type=int, default=2000)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--judges", nargs="+", default=None, help="default: every offline judge")
+    args = ap.parse_args()
+    rows: list[list[object]] = []
+    for name in args.judges or offline_judges():
+        n = args.clf_responses if name == "refusal-clf" else args.responses
+        items = items_for(n)
+        judge = get_judge(name)
+        load = getattr(judge, "load", None)
+        start = time.perf_counter()
+        if callable(load):
+            load()
+        load_s = time.perf_counter() - start
+        rates: list[float] = []
+        labels: Counter[str] = Counter()
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            verdicts = asyncio.run(judge.judge(items))
+            rates.append(n / (time.perf_counter() - start))
+            assert len(verdicts) == n
+            labels = Counter(v.label for v in verdicts)
+        rows.append(
+            [
+                name,
+                f"{n:,}",
+                summary(rates, ".0f"),
+                f"{load_s:.1f} s" if callable(load) else "-",
+                ", ".join(f"{k} {v / n:.0%}" for k, v in sorted(labels.items())),
+            ]
+        )
+        print(f"done: {name}", flush=True)
+    print_table(
+        f"Offline judges, responses/s: median of {args.repeats} runs (min-max); {machine()}",
+        ["judge", "responses", "responses/s", "load (once)", "labels"],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()
