@@ -72,6 +72,7 @@ class RunResult:
     store_path: Path
     tables: list[MetricsTable]
     instrument: dict[str, Any]
+    # Calls to target and judge models (adaptive attackers included), and those the cache answered.
     model_calls: int = 0
     cache_hits: int = 0
     resumed: bool = False
@@ -319,7 +320,8 @@ async def run_async(
             store, run_id, list(targets.values()), behaviors, config.generation, progress
         )
         calls, hits = calls + loops.calls, hits + loops.hits
-        await judge_stage(store, run_id, judges, progress)
+        judge_calls, judge_hits = await judge_stage(store, run_id, judges, progress)
+        calls, hits = calls + judge_calls, hits + judge_hits
         await close_clients([*targets.values(), *judges.values()])
         tables = aggregate_stored(store, run_id, config, judges)
         total = store.counts(run_id)["attempts"]

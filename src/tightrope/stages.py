@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from tightrope.judges import Judge, JudgeItem
+from tightrope.judges.cached_model import cache_judge_models
 from tightrope.records import Attempt, GenerationConfig
 from tightrope.store import Store
 from tightrope.targets import Target
@@ -135,12 +136,14 @@ async def generate_stage(
 
 async def judge_stage(
     store: Store, run_id: str, judges: dict[str, Judge], progress: Progress
-) -> None:
+) -> tuple[int, int]:
     """Judge every successful response that a configured judge has not judged yet.
 
     Work is read from the store `JUDGE_BATCH` rows at a time, so memory does not grow with the
-    run.
+    run. LLM judges ask their model through the store's response cache. Returns (judge model
+    calls, cache hits).
     """
+    models = cache_judge_models(judges.values(), store)
     work = {name: store.unjudged_rowids(run_id, name) for name in judges}
     progress.start("judging", sum(len(v) for v in work.values()))
     for name, rowids in work.items():
@@ -155,3 +158,4 @@ async def judge_stage(
             )
             progress.advance(len(chunk))
     progress.finish()
+    return sum(m.calls for m in models), sum(m.hits for m in models)

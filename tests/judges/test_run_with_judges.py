@@ -90,3 +90,62 @@ def test_run_with_a_panel_shows_member_failure_rates(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert bad.returncode == 2 and "unknown --combine 'vote'" in bad.stderr
+
+
+def test_rerun_with_an_llm_judge_asks_the_judge_nothing(tmp_path: Path) -> None:
+    with ScriptedServer(yes_for_compliance) as srv:
+        spec = f"openai-compatible:{srv.base_url}#cls"
+        first = evaluate(
+            target="python:fake_targets:rule",
+            limit=6,
+            judges=["refusal", "harmbench-cls"],
+            judge_model=spec,
+            out=tmp_path,
+        )
+        asked = len(srv.requests)
+        second = evaluate(
+            target="python:fake_targets:rule",
+            limit=6,
+            judges=["refusal", "harmbench-cls"],
+            judge_model=spec,
+            out=tmp_path,
+        )
+        assert len(srv.requests) == asked > 0, "the judge answers come from the cache"
+    assert first.model_calls == 6 + asked
+    assert second.model_calls == 0 and second.cache_hits == 6 + asked
+    assert second.run_id != first.run_id
+    assert [r.verdicts["harmbench-cls"].label for r in second.records] == [
+        r.verdicts["harmbench-cls"].label for r in first.records
+    ]
+
+
+def test_failed_judge_calls_are_not_cached_and_are_asked_again(tmp_path: Path) -> None:
+    state = {"down": True}
+
+    def flaky_judge(prompt: str, n: int) -> Action:
+        if state["down"]:
+            return Action(kind="status", status=400)
+        return yes_for_compliance(prompt, n)
+
+    with ScriptedServer(flaky_judge) as srv:
+        spec = f"openai-compatible:{srv.base_url}#cls"
+        failed = evaluate(
+            target="python:fake_targets:rule",
+            limit=4,
+            judges=["refusal", "harmbench-cls"],
+            judge_model=spec,
+            max_error_rate=1.0,
+            out=tmp_path,
+        )
+        assert all(not r.verdicts["harmbench-cls"].ok for r in failed.records)
+        asked = len(srv.requests)
+        state["down"] = False
+        again = evaluate(
+            target="python:fake_targets:rule",
+            limit=4,
+            judges=["refusal", "harmbench-cls"],
+            judge_model=spec,
+            out=tmp_path,
+        )
+        assert len(srv.requests) == 2 * asked == 8, "every judge call is made again"
+    assert again.errors == 0 and again.model_calls == 4
