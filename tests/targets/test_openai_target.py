@@ -1,6 +1,7 @@
 """The openai-compatible target through the real `openai` SDK against a scripted local server."""
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -139,11 +140,33 @@ def test_runner_closes_the_sdk_client(tmp_path: object) -> None:
 
         async def use_then_close() -> tuple[bool, bool]:
             await t.generate(_convs(1), GenerationConfig())
-            before = t._client.is_closed()  # type: ignore[attr-defined]
+            client = t._client  # type: ignore[attr-defined]
+            before = client.is_closed()
             await close_clients([t])
-            return before, t._client.is_closed()  # type: ignore[attr-defined]
+            return before, client.is_closed()
 
         assert asyncio.run(use_then_close()) == (False, True)
         config = RunConfig(targets=(f"openai-compatible:{srv.base_url}#m",), limit=2)
         res = asyncio.run(run_async(config, out=Path(str(tmp_path))))
         assert res.errors == 0
+
+
+def test_a_run_the_cache_answers_never_imports_the_sdk(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tightrope.runner import evaluate
+
+    with ScriptedServer() as srv:
+        spec = f"openai-compatible:{srv.base_url}#m"
+        evaluate(target=spec, limit=3, out=tmp_path)
+        code = (
+            "import sys; from tightrope.runner import evaluate; "
+            f"r = evaluate(target={spec!r}, limit=3, out={str(tmp_path)!r}); "
+            "print(r.model_calls, r.cache_hits, 'openai' in sys.modules)"
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0", "3", "False"]

@@ -16,7 +16,7 @@ from typing import Any
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, pick_settings, target
-from tightrope.targets.remote import RemoteChatTarget, classify_sdk_error
+from tightrope.targets.remote import RemoteChatTarget, check_installed, classify_sdk_error
 from tightrope.targets.retry import (
     CallFailed,
     Failure,
@@ -54,7 +54,7 @@ class AnthropicTarget(RemoteChatTarget):
         base_delay: float = 0.5,
         max_delay: float = 30.0,
     ) -> None:
-        anthropic = _import_anthropic()
+        check_installed("anthropic", "the anthropic target needs the anthropic SDK", "anthropic")
         key = os.environ.get(api_key_env)
         base_url = os.environ.get("ANTHROPIC_BASE_URL")
         if key is None:
@@ -70,9 +70,15 @@ class AnthropicTarget(RemoteChatTarget):
         self.spec = f"anthropic:{model}"
         self.model = model
         self.version = f"anthropic-sdk;model={model}"
-        self._client = anthropic.AsyncAnthropic(
-            api_key=key, base_url=base_url, max_retries=0, timeout=timeout
-        )
+        self._client_args = {
+            "api_key": key,
+            "base_url": base_url,
+            "max_retries": 0,
+            "timeout": timeout,
+        }
+
+    def _make_client(self) -> Any:
+        return _import_anthropic().AsyncAnthropic(**self._client_args)
 
     async def _call(self, messages: Sequence[Message], config: GenerationConfig) -> Response:
         system = config.system_prompt

@@ -18,7 +18,7 @@ from typing import Any
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, pick_settings, target
-from tightrope.targets.remote import RemoteChatTarget, classify_sdk_error
+from tightrope.targets.remote import RemoteChatTarget, check_installed, classify_sdk_error
 from tightrope.targets.retry import (
     CallFailed,
     Failure,
@@ -67,7 +67,7 @@ class OpenAITarget(RemoteChatTarget):
         max_delay: float = 30.0,
         extra_body: dict[str, Any] | None = None,
     ) -> None:
-        openai = _import_openai()
+        check_installed("openai", "the openai targets need the openai SDK", "openai")
         key = os.environ.get(api_key_env)
         if key is None and base_url is None:
             raise InputError(f"target {spec}: set {api_key_env} in the environment")
@@ -83,12 +83,15 @@ class OpenAITarget(RemoteChatTarget):
         self.model = model
         self.version = f"openai-sdk;model={model}"
         self._extra_body = extra_body or {}
-        self._client = openai.AsyncOpenAI(
-            api_key=key or "not-needed",
-            base_url=base_url,
-            max_retries=0,
-            timeout=timeout,
-        )
+        self._client_args = {
+            "api_key": key or "not-needed",
+            "base_url": base_url,
+            "max_retries": 0,
+            "timeout": timeout,
+        }
+
+    def _make_client(self) -> Any:
+        return _import_openai().AsyncOpenAI(**self._client_args)
 
     async def _call(self, messages: Sequence[Message], config: GenerationConfig) -> Response:
         payload = [m.model_dump() for m in messages]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
+from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response
 from tightrope.targets.limits import AdaptiveLimiter
 from tightrope.targets.retry import Failure, RetryPolicy, answer_each, parse_retry_after
@@ -43,13 +45,23 @@ def classify_sdk_error(exc: BaseException, sdk: ModuleType) -> Failure:
     return Failure(f"{type(exc).__name__}: {short(str(exc))}", retryable=True)
 
 
+def check_installed(module: str, what: str, extra: str) -> None:
+    """Raise InputError (bad input, exit 2) when an optional SDK is not installed."""
+    if importlib.util.find_spec(module) is None:
+        raise InputError(f"{what}: pip install 'tightrope[{extra}]'")
+
+
 class RemoteChatTarget:
-    """Base of the openai and anthropic targets; a subclass sets `_client` and `_call`."""
+    """Base of the openai and anthropic targets; a subclass defines `_make_client` and `_call`.
+
+    The SDK client (and the SDK's import, over a second for openai) is made on the first call,
+    so a run that the cache answers whole never pays for it.
+    """
 
     max_batch_size = 1
     spec: str
     version: str
-    _client: Any
+    _made: Any = None
 
     def __init__(
         self,
@@ -67,14 +79,27 @@ class RemoteChatTarget:
             attempts=retries, timeout=timeout, base_delay=base_delay, max_delay=max_delay
         )
         self._secrets = [s for s in secrets if s]
+        self._made = None
+
+    def _make_client(self) -> Any:
+        """Return a new SDK client for this target."""
+        raise TypeError(f"{type(self).__name__} must define _make_client")
+
+    @property
+    def _client(self) -> Any:
+        if self._made is None:
+            self._made = self._make_client()
+        return self._made
 
     async def _call(self, messages: Sequence[Message], config: GenerationConfig) -> Response:
         """Make one request; raise targets.retry.CallFailed with a classified failure."""
         raise TypeError(f"{type(self).__name__} must define _call")
 
     async def aclose(self) -> None:
-        """Close the SDK's HTTP client (the runner calls this at the end of a run)."""
-        await self._client.close()
+        """Close the SDK's HTTP client, if one was made (the runner calls this at the end)."""
+        if self._made is not None:
+            await self._made.close()
+            self._made = None
 
     async def generate(
         self, batch: Sequence[Sequence[Message]], config: GenerationConfig
