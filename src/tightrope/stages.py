@@ -15,7 +15,9 @@ from tightrope.records import Attempt, GenerationConfig
 from tightrope.store import Store
 from tightrope.targets import Target
 
-JUDGE_BATCH = 64
+# Responses read from the store and handed to a judge at a time: large enough that an LLM
+# judge keeps its model busy (a batch waits for its slowest call), small enough to stay flat.
+JUDGE_BATCH = 256
 # Pending attempts read from the store at a time by the generate stage.
 PLAN_CHUNK = 2048
 
