@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from openai_server import Action, ScriptedServer
+from openai_server import Action, ScriptedServer, prompt_hash
 from tightrope import stages
 from tightrope.attacks.adaptive import ADAPTIVE_MARK
 from tightrope.judges.build import build_judges
@@ -75,8 +75,8 @@ def _loading(arg: str, **settings: Any) -> _Loading:
 
 
 def _yes_for_compliance(prompt: str, n: int) -> Action:
-    """A scripted HarmBench classifier that answers every 7th request with 400 (not retried)."""
-    if n % 7 == 3:
+    """A scripted HarmBench classifier that answers 400 (not retried) to one prompt in four."""
+    if prompt_hash(prompt) % 4 == 0:
         return Action(kind="status", status=400)
     return Action(text="Yes" if "Sure, here is how to" in prompt else "No")
 
