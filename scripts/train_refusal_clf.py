@@ -6,18 +6,22 @@ paul-rottger/exaggerated-safety, CC-BY-4.0) whose prompt is in the training half
 or partial refusal), plus the short responses written for tightrope below. The other half of the
 prompts, with every model's completion of them, is never seen: it is where accuracy is reported.
 
-    .venv/bin/python scripts/train_refusal_clf.py [--data-dir ../shared/data] [--cv]
+    .venv/bin/python scripts/train_refusal_clf.py [--data-dir ../shared/data] [--cv] [--inner-cv]
 
 prints held-out accuracy per file next to the XSTest string matcher's on the same rows and
 writes the weights (deterministic: Newton's method on an L2-regularised logistic loss, no
 randomness). ``--cv`` also prints the swapped split (train on the other half), for a 2-fold
-estimate; it does not change the weights written.
+estimate; it does not change the weights written. ``--inner-cv`` first prints the estimate the
+features and L2 strength were chosen by: 5-fold cross-validation inside the training half only,
+folds grouped by prompt, repeated over 8 fixed fold assignments (the own examples are in every
+training fold); it never touches the held-out rows.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -127,11 +131,39 @@ def fit(x: Any, y: Any, l2: float = L2) -> tuple[Any, float]:
     return w[:-1], float(w[-1])
 
 
+def inner_folds(ids: list[str], seed: int, k: int = 5) -> Any:
+    """Return each row's fold (0..k-1): prompts ordered by SHA-256 of "seed:id", dealt in turn."""
+    key = {i: hashlib.sha256(f"{seed}:{i}".encode()).digest() for i in set(ids)}
+    fold = {i: j % k for j, i in enumerate(sorted(key, key=key.__getitem__))}
+    return np.array([fold[i] for i in ids])
+
+
+def inner_cv(x: Any, y: Any, ids: list[str], own_x: Any, own_y: Any, l2: float = L2) -> None:
+    """Print grouped 5-fold cross-validated accuracy on training-half rows, 8 fold assignments."""
+    accs = []
+    for seed in range(8):
+        folds = inner_folds(ids, seed)
+        right = 0
+        for f in range(5):
+            fit_x = np.vstack([x[folds != f], own_x])
+            fit_y = np.concatenate([y[folds != f], own_y])
+            w, b = fit(fit_x, fit_y, l2)
+            right += int((((x[folds == f] @ w + b) >= 0) == (y[folds == f] == 1)).sum())
+        accs.append(right / len(y))
+    print(
+        f"inner CV (training half, {len(y)} rows, 5 folds by prompt x 8): mean {np.mean(accs):.2%}"
+        f" (min {min(accs):.2%}, max {max(accs):.2%})"
+    )
+
+
 def main() -> None:
     """Train, report held-out accuracy, write the weights."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir")
     parser.add_argument("--cv", action="store_true", help="also train on the other half")
+    parser.add_argument(
+        "--inner-cv", action="store_true", help="cross-validate inside the training half first"
+    )
     parser.add_argument("--out", default=str(WEIGHTS))
     args = parser.parse_args()
     root = data_dir(args.data_dir)
@@ -144,6 +176,14 @@ def main() -> None:
     train_half = {m: np.array([in_training_split(r["id"]) for r in rows[m]]) for m in MODELS}
     own_x = featurize(embedder, [t for t, _ in OWN_EXAMPLES])
     own_y = np.array([r for _, r in OWN_EXAMPLES], dtype=float)
+    if args.inner_cv:
+        inner_cv(
+            np.vstack([feats[m][train_half[m]] for m in MODELS]),
+            np.concatenate([truth[m][train_half[m]].astype(float) for m in MODELS]),
+            [r["id"] for m in MODELS for r, t in zip(rows[m], train_half[m], strict=True) if t],
+            own_x,
+            own_y,
+        )
     written: tuple[Any, float] | None = None
     for swapped in (False, True) if args.cv else (False,):
         mask = {m: train_half[m] != swapped for m in MODELS}
