@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from clihelp import tightrope
 from openai_server import Action, ScriptedServer
-from tightrope.runner import evaluate
+from tightrope.runner import RunResult, evaluate
 
 
 def yes_for_compliance(prompt: str, n: int) -> Action:
@@ -92,24 +93,24 @@ def test_run_with_a_panel_shows_member_failure_rates(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "unknown --combine 'vote'" in bad.stderr
 
 
+def _judged_run(judge_model: str, out: Path, limit: int, **kw: Any) -> RunResult:
+    """A run of the rule target judged by `refusal` and `harmbench-cls` on `judge_model`."""
+    return evaluate(
+        target="python:fake_targets:rule",
+        limit=limit,
+        judges=["refusal", "harmbench-cls"],
+        judge_model=judge_model,
+        out=out,
+        **kw,
+    )
+
+
 def test_rerun_with_an_llm_judge_asks_the_judge_nothing(tmp_path: Path) -> None:
     with ScriptedServer(yes_for_compliance) as srv:
         spec = f"openai-compatible:{srv.base_url}#cls"
-        first = evaluate(
-            target="python:fake_targets:rule",
-            limit=6,
-            judges=["refusal", "harmbench-cls"],
-            judge_model=spec,
-            out=tmp_path,
-        )
+        first = _judged_run(spec, tmp_path, 6)
         asked = len(srv.requests)
-        second = evaluate(
-            target="python:fake_targets:rule",
-            limit=6,
-            judges=["refusal", "harmbench-cls"],
-            judge_model=spec,
-            out=tmp_path,
-        )
+        second = _judged_run(spec, tmp_path, 6)
         assert len(srv.requests) == asked > 0, "the judge answers come from the cache"
     assert first.model_calls == 6 + asked
     assert second.model_calls == 0 and second.cache_hits == 6 + asked
@@ -129,23 +130,10 @@ def test_failed_judge_calls_are_not_cached_and_are_asked_again(tmp_path: Path) -
 
     with ScriptedServer(flaky_judge) as srv:
         spec = f"openai-compatible:{srv.base_url}#cls"
-        failed = evaluate(
-            target="python:fake_targets:rule",
-            limit=4,
-            judges=["refusal", "harmbench-cls"],
-            judge_model=spec,
-            max_error_rate=1.0,
-            out=tmp_path,
-        )
+        failed = _judged_run(spec, tmp_path, 4, max_error_rate=1.0)
         assert all(not r.verdicts["harmbench-cls"].ok for r in failed.records)
         asked = len(srv.requests)
         state["down"] = False
-        again = evaluate(
-            target="python:fake_targets:rule",
-            limit=4,
-            judges=["refusal", "harmbench-cls"],
-            judge_model=spec,
-            out=tmp_path,
-        )
+        again = _judged_run(spec, tmp_path, 4)
         assert len(srv.requests) == 2 * asked == 8, "every judge call is made again"
     assert again.errors == 0 and again.model_calls == 4
