@@ -26,8 +26,8 @@ run: $(VENV)/.installed-local
 	$(BIN)/tightrope run $(ARGS)
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check --no-cache src tests bench
-	$(BIN)/ruff format --no-cache --check src tests bench
+	$(BIN)/ruff check --no-cache src tests bench scripts
+	$(BIN)/ruff format --no-cache --check src tests bench scripts
 	$(BIN)/mypy
 
 test: lint
