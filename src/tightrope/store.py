@@ -24,6 +24,13 @@ from tightrope.records import Attempt, Behavior, Record, Response, Verdict
 SCHEMA_VERSION = "1"
 # The attack_params key that marks attempts an adaptive attack made (attacks/adaptive.py).
 ADAPTIVE_KEY = "adaptive"
+# Static attempts with no successful response yet (never run, or errored) of run `?`: the work
+# of the generate stage. Attempts of adaptive attacks are made by their own stage.
+_PENDING_STATIC = (
+    "FROM attempts a LEFT JOIN responses r ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
+    "WHERE a.run_id=? AND (r.ok IS NULL OR r.ok=0) "
+    f"AND json_extract(a.data, '$.attack_params.{ADAPTIVE_KEY}') IS NOT 1"
+)
 STORE_FILENAME = "tightrope.db"
 
 _SCHEMA = """
@@ -228,24 +235,14 @@ class Store:
         run lists its pending work cheaply and reads the attempts chunk by chunk
         (`attempts_at`).
         """
-        rows = self._conn.execute(
-            "SELECT a.rowid FROM attempts a LEFT JOIN responses r "
-            "ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
-            "WHERE a.run_id=? AND (r.ok IS NULL OR r.ok=0) "
-            f"AND json_extract(a.data, '$.attack_params.{ADAPTIVE_KEY}') IS NOT 1 "
-            "ORDER BY a.rowid",
-            (run_id,),
-        )
+        rows = self._conn.execute(f"SELECT a.rowid {_PENDING_STATIC} ORDER BY a.rowid", (run_id,))
         return [int(r[0]) for r in rows]
 
     def targets_to_generate(self, run_id: str) -> list[str]:
         """Return the target specs with pending attempts that the response cache cannot answer."""
         rows = self._conn.execute(
             "SELECT a.target_spec FROM (SELECT json_extract(a.data, '$.target') "
-            "AS target_spec, a.cache_key, a.rowid AS rid FROM attempts a LEFT JOIN responses r "
-            "ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
-            "WHERE a.run_id=? AND (r.ok IS NULL OR r.ok=0) "
-            f"AND json_extract(a.data, '$.attack_params.{ADAPTIVE_KEY}') IS NOT 1) a "
+            f"AS target_spec, a.cache_key, a.rowid AS rid {_PENDING_STATIC}) a "
             "LEFT JOIN cache c ON c.cache_key=a.cache_key WHERE c.cache_key IS NULL "
             "GROUP BY a.target_spec ORDER BY MIN(a.rid)",
             (run_id,),
@@ -334,18 +331,7 @@ class Store:
 
     def unjudged(self, run_id: str, judge: str) -> list[tuple[str, Behavior, Response]]:
         """Return (attempt id, behavior, response) for successful responses lacking a verdict."""
-        rows = self._conn.execute(
-            "SELECT r.attempt_id, b.data, r.data FROM responses r "
-            "JOIN attempts a ON a.run_id=r.run_id AND a.attempt_id=r.attempt_id "
-            "JOIN behaviors b ON b.run_id=a.run_id AND b.behavior_id=a.behavior_id "
-            "LEFT JOIN verdicts v ON v.run_id=r.run_id AND v.attempt_id=r.attempt_id "
-            "AND v.judge=? WHERE r.run_id=? AND r.ok=1 AND v.judge IS NULL ORDER BY a.rowid",
-            (judge, run_id),
-        ).fetchall()
-        return [
-            (aid, Behavior.model_validate_json(b), Response.model_validate_json(r))
-            for aid, b, r in rows
-        ]
+        return self.judge_items_at(self.unjudged_rowids(run_id, judge))
 
     def unjudged_rowids(self, run_id: str, judge: str) -> list[int]:
         """Return the attempt rowids of successful responses that `judge` has not judged."""
