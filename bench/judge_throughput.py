@@ -10,9 +10,10 @@ Verdict objects included) and times it; the figure is responses / wall time. The
 synthetic and harmless: refusals, compliances (some in markdown lists) and partial refusals
 from a dozen templates, numbered so no two are equal, 3 to about 250 characters long.
 
-refusal-clf embeds every response with MiniLM on the CPU (a few hundred sentences per second
-on 2 cores), so it reads `--clf-responses` responses instead (the table says how many); its
-one-off model load is timed apart and left out of the rate.
+refusal-clf embeds every response with MiniLM and reads it with 20 layers of SmolLM2-135M on
+the CPU (about 5 responses per second on 2 cores), so it reads `--clf-responses` responses
+instead (the table says how many); its one-off model load is timed apart and left out of the
+rate.
 """
 
 from __future__ import annotations

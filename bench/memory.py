@@ -61,6 +61,8 @@ def measure(suite: Path, replies: Path, out: Path) -> tuple[float, float]:
     cmd = [
         str(TIGHTROPE),
         "run",
+        "--judge",
+        "refusal",
         "--target",
         f"replay:{replies}",
         "--suite",

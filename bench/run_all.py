@@ -9,7 +9,7 @@ Inspect AI runs alone take about half an hour). The differences (default -> full
 
   * remote_throughput: 500 prompts -> 2,000; Inspect AI at concurrency 64 and 0 ms latency
     only -> at every concurrency and latency;
-  * judge_throughput: refusal-clf on 500 responses -> 100,000 (the other judges: 100,000);
+  * judge_throughput: refusal-clf on 200 responses -> 100,000 (the other judges: 100,000);
   * cli_walltime: adds 5 whole default runs (about 3 minutes each);
   * embedded_throughput, gcg_speed, pair_speed: smaller workloads -> those of docs/benchmarks.md.
 
@@ -73,7 +73,7 @@ BENCHMARKS = (
     ),
     Bench(
         "judge_throughput",
-        ("--responses", "100000", "--clf-responses", "500", "--repeats", "5"),
+        ("--responses", "100000", "--clf-responses", "200", "--repeats", "5"),
         ("--responses", "100000", "--clf-responses", "100000", "--repeats", "5"),
     ),
     Bench(

@@ -1,19 +1,29 @@
 """Train the `refusal-clf` weights (src/tightrope/judges/data/refusal_clf.npz) reproducibly.
 
-Training rows: the XSTest v2 completions (gpt4, llama2orig, mistralinstruct files of
-paul-rottger/exaggerated-safety, CC-BY-4.0) whose prompt is in the training half
-(`tightrope.judges.clf.in_training_split`), labelled by the human `final_label` (refusal = full
-or partial refusal), plus the short responses written for tightrope below. The other half of the
-prompts, with every model's completion of them, is never seen: it is where accuracy is reported.
+Training rows:
+- the XSTest v2 completions (gpt4, llama2orig, mistralinstruct files of
+  paul-rottger/exaggerated-safety, CC-BY-4.0) whose prompt is in the training half
+  (`tightrope.judges.clf.in_training_split`), labelled by the human `final_label` (refusal = full
+  or partial refusal);
+- the short responses written for tightrope below (read with an empty request);
+- AdvBench's harmful behaviors (llm-attacks, MIT) as compliances: each `goal` as the request and
+  its `target` ("Sure, here is ...") as the response, except rows whose goal or target appears in
+  JailbreakBench's judge-comparison file, so that file stays a clean test. Without them the
+  model states learn that a harmful topic means a refusal (XSTest's harmful prompts were mostly
+  refused) and read jailbroken answers as refusals.
+The other half of the XSTest prompts, with every model's completion of them, is never seen: it
+is where accuracy is reported.
 
     .venv/bin/python scripts/train_refusal_clf.py [--data-dir ../shared/data] [--cv] [--inner-cv]
 
 prints held-out accuracy per file next to the XSTest string matcher's on the same rows and
-writes the weights (deterministic: Newton's method on an L2-regularised logistic loss, no
-randomness). ``--cv`` also prints the swapped split (train on the other half), for a 2-fold
-estimate; it does not change the weights written. ``--inner-cv`` first prints the estimate the
-features and L2 strength were chosen by: 5-fold cross-validation inside the training half only,
-folds grouped by prompt, repeated over 8 fixed fold assignments (the own examples are in every
+writes the weights (Newton's method on an L2-regularised logistic loss, no randomness). The
+576 model-state features are standardised over the XSTest training rows and divided by
+sqrt(576), so that together they weigh about as much as one sentence embedding. ``--cv`` also
+prints the swapped split (train on the other half), for a 2-fold estimate; it does not change
+the weights written. ``--inner-cv`` first prints the estimate the features and L2 strength were
+chosen by: 5-fold cross-validation inside the training half only, folds grouped by prompt,
+repeated over 8 fixed fold assignments (the own examples and AdvBench rows are in every
 training fold); it never touches the held-out rows.
 """
 
@@ -28,7 +38,14 @@ from typing import Any
 
 import numpy as np
 
-from tightrope.judges.clf import WEIGHTS, featurize, in_training_split, load_embedder
+from tightrope.judges.clf import (
+    SENTENCE_DIM,
+    STATE_DIM,
+    WEIGHTS,
+    featurize,
+    in_training_split,
+    load_encoders,
+)
 from tightrope.judges.strings import xstest_strmatch
 
 MODELS = ("gpt4", "llama2orig", "mistralinstruct")
@@ -114,6 +131,22 @@ def xstest_rows(root: Path, model: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def advbench_rows(root: Path) -> list[tuple[str, str]]:
+    """Return AdvBench (goal, target) pairs whose goal and target are absent from JBB's
+    judge-comparison file (its goals and the first 300 characters of its responses)."""
+    with (root / "jbb" / "judge-comparison.csv").open(encoding="mac_roman", newline="") as f:
+        seen = " || ".join(
+            _norm(r["goal"]) + " | " + _norm(r["target_response"][:300]) for r in csv.DictReader(f)
+        )
+    with (root / "advbench" / "harmful_behaviors.csv").open(encoding="utf-8", newline="") as f:
+        rows = [(r["goal"], r["target"]) for r in csv.DictReader(f)]
+    return [(g, t) for g, t in rows if _norm(g) not in seen and _norm(t) not in seen]
+
+
 def fit(x: Any, y: Any, l2: float = L2) -> tuple[Any, float]:
     """Return (w, b) minimising mean logistic loss + l2/2 |w|^2 by Newton's method."""
     xb = np.hstack([x, np.ones((len(x), 1))])
@@ -138,6 +171,22 @@ def inner_folds(ids: list[str], seed: int, k: int = 5) -> Any:
     return np.array([fold[i] for i in ids])
 
 
+def scaling(x: Any, train_rows: Any) -> tuple[Any, Any]:
+    """Return (shift, scale) per feature: sentence features as they are; model states
+    standardised over `train_rows` and divided by sqrt(576)."""
+    states = x[train_rows][:, 4 * SENTENCE_DIM :]
+    shift = np.concatenate([np.zeros(4 * SENTENCE_DIM), states.mean(axis=0)])
+    sd = states.std(axis=0) + 1e-6
+    scale = np.concatenate([np.ones(4 * SENTENCE_DIM), sd * np.sqrt(STATE_DIM)])
+    return shift, scale
+
+
+def predict(model: tuple[Any, float], x: Any) -> Any:
+    """Return True where the model (w, b) reads the scaled row as a refusal (p >= 0.5)."""
+    w, b = model
+    return x @ w + b >= 0
+
+
 def inner_cv(x: Any, y: Any, ids: list[str], own_x: Any, own_y: Any, l2: float = L2) -> None:
     """Print grouped 5-fold cross-validated accuracy on training-half rows, 8 fold assignments."""
     accs = []
@@ -147,8 +196,8 @@ def inner_cv(x: Any, y: Any, ids: list[str], own_x: Any, own_y: Any, l2: float =
         for f in range(5):
             fit_x = np.vstack([x[folds != f], own_x])
             fit_y = np.concatenate([y[folds != f], own_y])
-            w, b = fit(fit_x, fit_y, l2)
-            right += int((((x[folds == f] @ w + b) >= 0) == (y[folds == f] == 1)).sum())
+            model = fit(fit_x, fit_y, l2)
+            right += int((predict(model, x[folds == f]) == (y[folds == f] == 1)).sum())
         accs.append(right / len(y))
     print(
         f"inner CV (training half, {len(y)} rows, 5 folds by prompt x 8): mean {np.mean(accs):.2%}"
@@ -167,36 +216,46 @@ def main() -> None:
     parser.add_argument("--out", default=str(WEIGHTS))
     args = parser.parse_args()
     root = data_dir(args.data_dir)
-    embedder = load_embedder()
+    encoders = load_encoders()
     rows = {m: xstest_rows(root, m) for m in MODELS}
-    feats = {m: featurize(embedder, [r["completion"] for r in rows[m]]) for m in MODELS}
+    raw = {
+        m: featurize(encoders, [(r["prompt"], r["completion"]) for r in rows[m]]) for m in MODELS
+    }
     truth = {
         m: np.array([r["final_label"] != "1_full_compliance" for r in rows[m]]) for m in MODELS
     }
     train_half = {m: np.array([in_training_split(r["id"]) for r in rows[m]]) for m in MODELS}
-    own_x = featurize(embedder, [t for t, _ in OWN_EXAMPLES])
-    own_y = np.array([r for _, r in OWN_EXAMPLES], dtype=float)
-    if args.inner_cv:
-        inner_cv(
-            np.vstack([feats[m][train_half[m]] for m in MODELS]),
-            np.concatenate([truth[m][train_half[m]].astype(float) for m in MODELS]),
-            [r["id"] for m in MODELS for r, t in zip(rows[m], train_half[m], strict=True) if t],
-            own_x,
-            own_y,
-        )
-    written: tuple[Any, float] | None = None
+    advbench = advbench_rows(root)
+    extra_raw = np.vstack(
+        [featurize(encoders, [("", t) for t, _ in OWN_EXAMPLES]), featurize(encoders, advbench)]
+    )
+    extra_y = np.array([r for _, r in OWN_EXAMPLES] + [False] * len(advbench), dtype=float)
+    print(f"extra rows: {len(OWN_EXAMPLES)} own, {len(advbench)} AdvBench compliances")
+    written: tuple[Any, float, Any, Any] | None = None
     for swapped in (False, True) if args.cv else (False,):
         mask = {m: train_half[m] != swapped for m in MODELS}
-        x = np.vstack([feats[m][mask[m]] for m in MODELS] + [own_x])
-        y = np.concatenate([truth[m][mask[m]].astype(float) for m in MODELS] + [own_y])
+        all_x = np.vstack([raw[m] for m in MODELS])
+        shift, scale = scaling(all_x, np.concatenate([mask[m] for m in MODELS]))
+        feats = {m: (raw[m] - shift) / scale for m in MODELS}
+        extra_x = (extra_raw - shift) / scale
+        if args.inner_cv and not swapped:
+            inner_cv(
+                np.vstack([feats[m][mask[m]] for m in MODELS]),
+                np.concatenate([truth[m][mask[m]].astype(float) for m in MODELS]),
+                [r["id"] for m in MODELS for r, t in zip(rows[m], mask[m], strict=True) if t],
+                extra_x,
+                extra_y,
+            )
+        x = np.vstack([feats[m][mask[m]] for m in MODELS] + [extra_x])
+        y = np.concatenate([truth[m][mask[m]].astype(float) for m in MODELS] + [extra_y])
         w, b = fit(x, y)
         if not swapped:
-            written = (w, b)
+            written = (w, b, shift, scale)
         print(f"{'swapped split' if swapped else 'shipped split'}: trained on {len(y)} rows")
         right = base = n = 0
         for m in MODELS:
             test = ~mask[m]
-            pred = (feats[m][test] @ w + b) >= 0
+            pred = predict((w, b), feats[m][test])
             sm = np.array(
                 [xstest_strmatch(r["completion"]) != "1_full_compliance" for r in rows[m]]
             )
@@ -209,7 +268,8 @@ def main() -> None:
             f"  {'all':<16} held-out {right}/{n} = {right / n:.1%}   xstest-strings {base / n:.1%}"
         )
     assert written is not None
-    np.savez(args.out, w=written[0], b=np.array(written[1]))
+    w, b, shift, scale = written
+    np.savez(args.out, w=w, b=np.array(b), shift=shift, scale=scale)
     print(f"wrote {args.out}")
 
 

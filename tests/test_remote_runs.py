@@ -92,6 +92,8 @@ def _start(
             "-m",
             "tightrope",
             "run",
+            "--judge",
+            "refusal",
             "--target",
             f"openai-compatible:{base_url}#m",
             "--limit",
@@ -167,6 +169,8 @@ def test_api_key_never_reaches_store_logs_or_report(tmp_path: Path) -> None:
     with ScriptedServer(plan) as srv:
         r = tightrope(
             "run",
+            "--judge",
+            "refusal",
             "--target",
             f"openai-compatible:{srv.base_url}#m",
             "--limit",

@@ -21,6 +21,8 @@ def _start(cwd: Path, out: str, log: Path) -> subprocess.Popen[str]:
             "-m",
             "tightrope",
             "run",
+            "--judge",
+            "refusal",
             "--target",
             TARGET,
             "--limit",

@@ -80,7 +80,10 @@ def run(
     judge: Annotated[
         list[str] | None,
         typer.Option(
-            "--judge", "-j", help="Judge, repeatable; the first refusal judge drives the table."
+            "--judge",
+            "-j",
+            help="Judge, repeatable; the first refusal judge drives the table. Default: "
+            "refusal-clf (or the rule judge `refusal` where refusal-clf is not installed).",
         ),
     ] = None,
     judge_model: Annotated[
@@ -166,11 +169,16 @@ def run(
             "system_prompt": system_prompt,
         }
         generation.update({k: v for k, v in given.items() if v is not None})
+        from tightrope.judges.build import check_run_judges, default_judges
+
+        judges, notice = (tuple(judge), None) if judge else default_judges()
+        if notice and not resume:
+            stderr.print(notice, highlight=False)
         config = RunConfig(
             targets=tuple(target or ("embedded:smollm2",)),
             suites=tuple(suite or ("starter",)),
             attacks=tuple(attack or ("direct",)),
-            judges=tuple(judge or ("refusal",)),
+            judges=judges,
             limit=limit,
             sample=sample,
             sample_seed=sample_seed,
@@ -185,8 +193,6 @@ def run(
         _check_names(config.targets, config.suites, config.attacks, config.judges)
         if attacker_model is not None:
             _check_names((attacker_model,), (), (), ())
-        from tightrope.judges.build import check_run_judges
-
         check_run_judges(judge_model, judge_panel, combine)
     except InputError as exc:
         _fail(str(exc))

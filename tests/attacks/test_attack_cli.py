@@ -10,6 +10,8 @@ from clihelp import tightrope
 def test_static_attacks_print_the_attack_table_and_the_best_of_n_curve(tmp_path: Path) -> None:
     proc = tightrope(
         "run",
+        "--judge",
+        "refusal",
         "--target",
         "python:fake_targets:rule",
         "--attack",
@@ -45,6 +47,8 @@ def test_pair_from_the_command_line(tmp_path: Path) -> None:
     with LoopServers(Script(win_on="escalated")) as srv:
         proc = tightrope(
             "run",
+            "--judge",
+            "refusal",
             "--target",
             srv.target_spec,
             "--suite",
@@ -62,7 +66,16 @@ def test_pair_from_the_command_line(tmp_path: Path) -> None:
         assert f"attacker {srv.attacker_spec}: 8 responses" in proc.stdout
         assert f"judge {srv.judge_spec}: 8 responses" in proc.stdout
         bad = tightrope(
-            "run", "--target", srv.target_spec, "--attack", "pair", "--out", "o2", cwd=tmp_path
+            "run",
+            "--judge",
+            "refusal",
+            "--target",
+            srv.target_spec,
+            "--attack",
+            "pair",
+            "--out",
+            "o2",
+            cwd=tmp_path,
         )
     assert bad.returncode == 2 and "needs an attacker model" in bad.stderr
     assert not (tmp_path / "o2").exists()

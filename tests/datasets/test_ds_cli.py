@@ -30,6 +30,8 @@ def test_run_on_a_user_file_with_limit(tmp_path: Path, shared_data: Path) -> Non
     (tmp_path / "prompts.csv").write_text(PROMPTS, encoding="utf-8")
     r = tightrope(
         "run",
+        "--judge",
+        "refusal",
         "--suite",
         "file:prompts.csv",
         "--target",
@@ -50,19 +52,48 @@ def test_run_on_a_user_file_with_limit(tmp_path: Path, shared_data: Path) -> Non
 def test_a_bad_user_file_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text(PROMPTS.replace("benign,S2,p2", "maybe,S2,p2"))
     line = _one_line_error(
-        tightrope("run", "--suite", "file:bad.csv", "--target", RULE, "--out", "runs", cwd=tmp_path)
+        tightrope(
+            "run",
+            "--judge",
+            "refusal",
+            "--suite",
+            "file:bad.csv",
+            "--target",
+            RULE,
+            "--out",
+            "runs",
+            cwd=tmp_path,
+        )
     )
     assert "bad.csv:4: column 'side': unknown side 'maybe'" in line
     assert not (tmp_path / "runs").exists(), "nothing written to the store"
     line = _one_line_error(
         tightrope(
-            "run", "--suite", "file:nope.csv", "--target", RULE, "--out", "runs", cwd=tmp_path
+            "run",
+            "--judge",
+            "refusal",
+            "--suite",
+            "file:nope.csv",
+            "--target",
+            RULE,
+            "--out",
+            "runs",
+            cwd=tmp_path,
         )
     )
     assert "nope.csv: no such file" in line
     line = _one_line_error(
         tightrope(
-            "run", "--suite", "harmbench:train", "--target", RULE, "--out", "runs", cwd=tmp_path
+            "run",
+            "--judge",
+            "refusal",
+            "--suite",
+            "harmbench:train",
+            "--target",
+            RULE,
+            "--out",
+            "runs",
+            cwd=tmp_path,
         )
     )
     assert "harmbench: unknown option 'train'" in line
@@ -72,7 +103,17 @@ def test_a_bad_user_file_exits_2_with_one_line_and_writes_nothing(tmp_path: Path
 def test_public_suites_with_sample_and_the_copyright_note(
     tmp_path: Path, shared_data: Path
 ) -> None:
-    args = ["run", "--suite", "harmbench:val", "--suite", "jbb", "--target", RULE]
+    args = [
+        "run",
+        "--judge",
+        "refusal",
+        "--suite",
+        "harmbench:val",
+        "--suite",
+        "jbb",
+        "--target",
+        RULE,
+    ]
     args += ["--sample", "10", "--sample-seed", "3", "--out", "runs"]
     r = tightrope(*args, cwd=tmp_path, TIGHTROPE_DATA_DIR=str(shared_data))
     assert r.returncode == 0, r.stderr

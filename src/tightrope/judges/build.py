@@ -58,6 +58,28 @@ def build_judges(
     return out
 
 
+DEFAULT_REFUSAL_JUDGE = "refusal-clf"
+FALLBACK_REFUSAL_JUDGE = "refusal"
+
+
+def default_judges() -> tuple[tuple[str, ...], str | None]:
+    """Return the judges of a run that names none, and a notice when the default is replaced.
+
+    The default is `refusal-clf`, the most accurate offline refusal judge on held-out XSTest
+    rows (docs/judges.md). It needs torch and the embedded model; where they are missing the run
+    uses the rule judge `refusal` instead, and the notice says so and how to get the default.
+    """
+    from tightrope.judges.clf import INSTALL, missing_packages
+
+    missing = missing_packages()
+    if not missing:
+        return (DEFAULT_REFUSAL_JUDGE,), None
+    return (FALLBACK_REFUSAL_JUDGE,), (
+        f"judging with `{FALLBACK_REFUSAL_JUDGE}`: the default judge {DEFAULT_REFUSAL_JUDGE} "
+        f"needs {' and '.join(missing)} ({INSTALL})"
+    )
+
+
 def check_run_judges(judge_model: str | None, panel: str | None, combine: str) -> None:
     """Fail fast (InputError) on a bad --combine, panel member name or judge model scheme."""
     from tightrope.judges.panel import check_combine

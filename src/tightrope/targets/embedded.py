@@ -93,6 +93,13 @@ def _load(gguf: Path) -> tuple[Any, Any]:
     return prepare_tokenizer(tok), model
 
 
+def load_embedded(name: str) -> tuple[Any, Any]:
+    """Return (tokenizer, model) of the embedded model `name` (also the encoder of refusal-clf)."""
+    if name not in MODELS:
+        raise InputError(f"unknown embedded model {name!r}; valid: {', '.join(MODELS)}")
+    return _load(locate_gguf(name))
+
+
 class EmbeddedTarget(TransformersTarget):
     """The embedded default model, run with transformers on the CPU, batched."""
 
