@@ -7,6 +7,8 @@ from pathlib import Path
 from clihelp import cli_env, tightrope
 
 RULE = "python:fake_targets:rule"
+# The rule judge keeps these runs fast; the default judge is tested in test_embedded.py.
+RUN = ("run", "--judge", "refusal", "--target", RULE)
 
 
 def test_help_does_not_import_torch_or_transformers() -> None:
@@ -21,18 +23,7 @@ def test_help_does_not_import_torch_or_transformers() -> None:
 
 
 def test_run_prints_table_with_judge_and_basis_then_report_repeats_it(tmp_path: Path) -> None:
-    r = tightrope(
-        "run",
-        "--judge",
-        "refusal",
-        "--target",
-        RULE,
-        "--limit",
-        "10",
-        "--out",
-        "runs",
-        cwd=tmp_path,
-    )
+    r = tightrope(*RUN, "--limit", "10", "--out", "runs", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "not_unsafe" in r.stdout and "not_overrefuse" in r.stdout and "95% CI" in r.stdout
     assert "refusal judge: refusal v" in r.stdout
@@ -47,18 +38,7 @@ def test_run_prints_table_with_judge_and_basis_then_report_repeats_it(tmp_path: 
     assert table(rep.stdout) == table(r.stdout)
     latest = tightrope("report", "latest", "--out", "runs", cwd=tmp_path)
     assert table(latest.stdout) == table(r.stdout)
-    again = tightrope(
-        "run",
-        "--judge",
-        "refusal",
-        "--target",
-        RULE,
-        "--limit",
-        "10",
-        "--out",
-        "runs",
-        cwd=tmp_path,
-    )
+    again = tightrope(*RUN, "--limit", "10", "--out", "runs", cwd=tmp_path)
     assert "0 model calls, 10 from cache" in again.stdout
     listing = tightrope("runs", "--out", "runs", cwd=tmp_path)
     assert listing.returncode == 0 and run_id in listing.stdout
@@ -73,24 +53,16 @@ def _one_line_error(r: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_unknown_names_fail_with_valid_names(tmp_path: Path) -> None:
-    line = _one_line_error(
-        tightrope("run", "--judge", "refusal", "--target", "nope:x", "--out", "o", cwd=tmp_path)
-    )
+    line = _one_line_error(tightrope("run", "--target", "nope:x", "--out", "o", cwd=tmp_path))
     assert "unknown target 'nope'" in line and "embedded" in line and "python" in line
-    line = _one_line_error(
-        tightrope("run", "--judge", "refusal", "--suite", "nope", "--out", "o", cwd=tmp_path)
-    )
+    line = _one_line_error(tightrope("run", "--suite", "nope", "--out", "o", cwd=tmp_path))
     assert "unknown suite 'nope'" in line and "starter" in line
     line = _one_line_error(tightrope("run", "--judge", "nope", "--out", "o", cwd=tmp_path))
     assert "unknown judge 'nope'" in line and "gcg-strings" in line
-    line = _one_line_error(
-        tightrope("run", "--judge", "refusal", "--attack", "nope", "--out", "o", cwd=tmp_path)
-    )
+    line = _one_line_error(tightrope("run", "--attack", "nope", "--out", "o", cwd=tmp_path))
     assert "unknown attack 'nope'" in line and "direct" in line
     line = _one_line_error(
-        tightrope(
-            "run", "--judge", "refusal", "--target", "embedded:nope", "--out", "o", cwd=tmp_path
-        )
+        tightrope("run", "--target", "embedded:nope", "--out", "o", cwd=tmp_path)
     )
     assert "embedded:smollm2" in line
     assert not (tmp_path / "o").exists(), "nothing half-written on bad input"
@@ -98,40 +70,14 @@ def test_unknown_names_fail_with_valid_names(tmp_path: Path) -> None:
 
 def test_unwritable_out_fails_cleanly(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
-    line = _one_line_error(
-        tightrope(
-            "run",
-            "--judge",
-            "refusal",
-            "--target",
-            RULE,
-            "--limit",
-            "2",
-            "--out",
-            "afile/sub",
-            cwd=tmp_path,
-        )
-    )
+    line = _one_line_error(tightrope(*RUN, "--limit", "2", "--out", "afile/sub", cwd=tmp_path))
     assert "afile" in line and "--out" in line
 
 
 def test_corrupt_store_fails_cleanly(tmp_path: Path) -> None:
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs" / "tightrope.db").write_bytes(b"\x00garbage" * 512)
-    line = _one_line_error(
-        tightrope(
-            "run",
-            "--judge",
-            "refusal",
-            "--target",
-            RULE,
-            "--limit",
-            "2",
-            "--out",
-            "runs",
-            cwd=tmp_path,
-        )
-    )
+    line = _one_line_error(tightrope(*RUN, "--limit", "2", "--out", "runs", cwd=tmp_path))
     assert "not a readable tightrope store" in line
     line = _one_line_error(tightrope("report", "latest", "--out", "runs", cwd=tmp_path))
     assert "not a readable tightrope store" in line
@@ -140,9 +86,7 @@ def test_corrupt_store_fails_cleanly(tmp_path: Path) -> None:
 def test_report_without_store_or_run(tmp_path: Path) -> None:
     line = _one_line_error(tightrope("report", "latest", "--out", "nowhere", cwd=tmp_path))
     assert "no run store" in line
-    tightrope(
-        "run", "--judge", "refusal", "--target", RULE, "--limit", "2", "--out", "runs", cwd=tmp_path
-    )
+    tightrope(*RUN, "--limit", "2", "--out", "runs", cwd=tmp_path)
     line = _one_line_error(tightrope("report", "nope", "--out", "runs", cwd=tmp_path))
     assert "no run 'nope'" in line
 
