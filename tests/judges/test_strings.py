@@ -117,11 +117,12 @@ def test_list_sizes_and_order() -> None:
 
 
 def test_registered_refusal_judges() -> None:
-    for name in ("gcg-strings", "jbb-strings", "xstest-strings", "refusal"):
+    versions = {"gcg-strings": "1", "jbb-strings": "1", "xstest-strings": "1", "refusal": "2"}
+    for name, version in versions.items():
         assert name in judges
         made = get_judge(name)
         assert isinstance(made, TextJudge)
-        assert (made.name, made.version, made.kind) == (name, "1", "refusal")
+        assert (made.name, made.version, made.kind) == (name, version, "refusal")
         assert judges.describe()[name]
 
 
