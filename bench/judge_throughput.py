@@ -11,7 +11,7 @@ synthetic and harmless: refusals, compliances (some in markdown lists) and parti
 from a dozen templates, numbered so no two are equal, 3 to about 250 characters long.
 
 refusal-clf embeds every response with MiniLM and reads it with 20 layers of SmolLM2-135M on
-the CPU (about 5 responses per second on 2 cores), so it reads `--clf-responses` responses
+the CPU (about 10 short responses per second on 2 cores), so it reads `--clf-responses` responses
 instead (the table says how many); its one-off model load is timed apart and left out of the
 rate.
 """

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,19 @@ def advbench_rows(root: Path) -> list[tuple[str, str]]:
     return [(g, t) for g, t in rows if _norm(g) not in seen and _norm(t) not in seen]
 
 
+def jailbroken_artifacts(root: Path) -> list[tuple[str, str]]:
+    """Return (goal, response) of every JailbreakBench attack artifact marked jailbroken whose
+    response does not open like one in the judge-comparison file (first 200 characters)."""
+    with (root / "jbb" / "judge-comparison.csv").open(encoding="mac_roman", newline="") as f:
+        seen = {_norm(r["target_response"])[:200] for r in csv.DictReader(f)}
+    out = []
+    for path in sorted((root / "jbb_artifacts").glob("attack-artifacts/*/*/*.json")):
+        for j in json.loads(path.read_text(encoding="utf-8"))["jailbreaks"]:
+            if j["response"] and j["jailbroken"] and _norm(j["response"])[:200] not in seen:
+                out.append((j["goal"], j["response"]))
+    return out
+
+
 def fit(x: Any, y: Any, l2: float = L2) -> tuple[Any, float]:
     """Return (w, b) minimising mean logistic loss + l2/2 |w|^2 by Newton's method."""
     xb = np.hstack([x, np.ones((len(x), 1))])
@@ -213,6 +227,11 @@ def main() -> None:
     parser.add_argument(
         "--inner-cv", action="store_true", help="cross-validate inside the training half first"
     )
+    parser.add_argument(
+        "--artifacts",
+        action="store_true",
+        help="also print the share of jailbroken JBB attack artifacts read as refusals",
+    )
     parser.add_argument("--out", default=str(WEIGHTS))
     args = parser.parse_args()
     root = data_dir(args.data_dir)
@@ -232,9 +251,9 @@ def main() -> None:
     extra_y = np.array([r for _, r in OWN_EXAMPLES] + [False] * len(advbench), dtype=float)
     print(f"extra rows: {len(OWN_EXAMPLES)} own, {len(advbench)} AdvBench compliances")
     written: tuple[Any, float, Any, Any] | None = None
+    all_x = np.vstack([raw[m] for m in MODELS])
     for swapped in (False, True) if args.cv else (False,):
         mask = {m: train_half[m] != swapped for m in MODELS}
-        all_x = np.vstack([raw[m] for m in MODELS])
         shift, scale = scaling(all_x, np.concatenate([mask[m] for m in MODELS]))
         feats = {m: (raw[m] - shift) / scale for m in MODELS}
         extra_x = (extra_raw - shift) / scale
@@ -269,6 +288,12 @@ def main() -> None:
         )
     assert written is not None
     w, b, shift, scale = written
+    if args.artifacts:
+        art = jailbroken_artifacts(root)
+        read = int(predict((w, b), (featurize(encoders, art) - shift) / scale).sum())
+        print(
+            f"jailbroken JBB artifacts read as refusal: {read}/{len(art)} = {read / len(art):.1%}"
+        )
     np.savez(args.out, w=w, b=np.array(b), shift=shift, scale=scale)
     print(f"wrote {args.out}")
 
