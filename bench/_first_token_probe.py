@@ -3,7 +3,7 @@
     .venv/bin/python bench/_first_token_probe.py STAMP_FILE [--exit-at-first-token] -- ARGS...
 
 Used by `bench/cli_walltime.py`; not a benchmark by itself. It changes no tightrope code: before
-calling `tightrope.cli.main` with ARGS, it wraps the transformers `generate` of the target's
+calling `tightrope.cli.app.main` with ARGS, it wraps the transformers `generate` of the target's
 model, once loaded, to pass a streamer. transformers hands a streamer the prompt ids first, then
 each new token as soon as it is chosen; at the second hand-over (the first generated token, i.e.
 after the prefill of the whole first batch) the probe writes `time.monotonic()` to STAMP_FILE.
@@ -70,7 +70,7 @@ def main() -> None:
     split = args.index("--")
     own, cli_args = args[:split], args[split + 1 :]
     install(Path(own[0]), "--exit-at-first-token" in own)
-    from tightrope.cli import main as cli_main
+    from tightrope.cli.app import main as cli_main
 
     sys.argv = ["tightrope", *cli_args]
     cli_main()

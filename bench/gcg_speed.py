@@ -15,7 +15,7 @@ import time
 
 from _common import machine, print_table, summary
 
-from tightrope.attacks.gcg_search import GcgSettings, allowed_tokens, gcg_search
+from tightrope.attacks.adaptive.gcg_search import GcgSettings, allowed_tokens, gcg_search
 from tightrope.targets.embedded import EmbeddedTarget
 from tightrope.targets.hf import load_pretrained
 

@@ -26,7 +26,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "attacks")]
 from _common import machine, print_table, summary  # noqa: E402
 from loop_servers import LoopServers, Script, write_suite  # noqa: E402
 
-from tightrope.runner import RunConfig, run_async  # noqa: E402
+from tightrope.run.runner import RunConfig, run_async  # noqa: E402
 
 
 async def one_run(

@@ -13,7 +13,7 @@ RUN = ("run", "--judge", "refusal", "--target", RULE)
 
 def test_help_does_not_import_torch_or_transformers() -> None:
     code = (
-        "import sys; from typer.testing import CliRunner; from tightrope.cli import app; "
+        "import sys; from typer.testing import CliRunner; from tightrope.cli.app import app; "
         "r = CliRunner().invoke(app, ['run', '--help']); assert r.exit_code == 0, r.output; "
         "heavy = [m for m in ('torch', 'transformers') if m in sys.modules]; "
         "print('HEAVY', heavy)"

@@ -1,4 +1,4 @@
-from tightrope.metrics import metrics_table, rate, refused_outcome, unsafe_outcome
+from tightrope.metrics.rates import metrics_table, rate, refused_outcome, unsafe_outcome
 from tightrope.records import Attempt, Behavior, Message, Record, Response, Verdict
 
 

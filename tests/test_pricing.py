@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from tightrope.errors import InputError
-from tightrope.pricing import load_prices, model_name, usage_by_spec
 from tightrope.records import Response, Usage
+from tightrope.run.pricing import load_prices, model_name, usage_by_spec
 
 
 def _r(p: int, c: int) -> Response:

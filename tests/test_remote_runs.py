@@ -10,9 +10,9 @@ from pathlib import Path
 
 from clihelp import cli_env, tightrope
 from openai_server import OK, Action, ScriptedServer, prompt_hash
-from tightrope.metrics import metrics_table
-from tightrope.runner import RunConfig, run_async
-from tightrope.store import Store
+from tightrope.metrics.rates import metrics_table
+from tightrope.run.runner import RunConfig, run_async
+from tightrope.store.store import Store
 
 N = 40
 N_KILL = 70

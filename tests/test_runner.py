@@ -8,8 +8,8 @@ import pytest
 from fake_targets import COMPLIANCE, REFUSAL, answer_for
 from tightrope.errors import InputError, UnknownNameError
 from tightrope.records import GenerationConfig
-from tightrope.runner import RunConfig, run_async
-from tightrope.store import Store
+from tightrope.run.runner import RunConfig, run_async
+from tightrope.store.store import Store
 
 RULE = "python:fake_targets:rule"
 
@@ -109,7 +109,7 @@ def test_resume_by_id_uses_stored_config(tmp_path: Path) -> None:
 
 def test_batches_are_even_sorted_and_cover_everything() -> None:
     from tightrope.records import Attempt, Message
-    from tightrope.stages import batches
+    from tightrope.run.stages import batches
 
     items = [
         (

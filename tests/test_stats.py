@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from tightrope.stats import cluster_bootstrap_interval, wilson_interval
+from tightrope.metrics.intervals import cluster_bootstrap_interval, wilson_interval
 
 
 @pytest.mark.parametrize(

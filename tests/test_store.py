@@ -5,7 +5,7 @@ import pytest
 
 from tightrope.errors import StoreError
 from tightrope.records import Attempt, Behavior, Message, Response, Verdict
-from tightrope.store import Store
+from tightrope.store.store import Store
 
 
 def _plan() -> tuple[list[Behavior], list[tuple[Attempt, str]]]:

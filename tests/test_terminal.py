@@ -1,6 +1,6 @@
 from rich.console import Console
 
-from tightrope.metrics import metrics_table
+from tightrope.metrics.rates import metrics_table
 from tightrope.report.terminal import print_tables
 
 

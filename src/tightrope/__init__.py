@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         Response,
         Verdict,
     )
-    from tightrope.runner import RunConfig, RunResult, evaluate, run_async
+    from tightrope.run import RunConfig, RunResult, evaluate, run_async
     from tightrope.store import Store
 
 _EXPORTS = {
@@ -40,10 +40,10 @@ _EXPORTS = {
     "Record": "tightrope.records",
     "Response": "tightrope.records",
     "Verdict": "tightrope.records",
-    "RunConfig": "tightrope.runner",
-    "RunResult": "tightrope.runner",
-    "evaluate": "tightrope.runner",
-    "run_async": "tightrope.runner",
+    "RunConfig": "tightrope.run",
+    "RunResult": "tightrope.run",
+    "evaluate": "tightrope.run",
+    "run_async": "tightrope.run",
     "Store": "tightrope.store",
 }
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tightrope.attacks import get_attack
-from tightrope.attacks.gcg_search import GcgSettings, allowed_tokens, gcg_search
+from tightrope.attacks.adaptive.gcg_search import GcgSettings, allowed_tokens, gcg_search
 from tightrope.errors import InputError
-from tightrope.runner import RunConfig, run_async
+from tightrope.run.runner import RunConfig, run_async
 from tightrope.targets.hf import load_pretrained
 from tiny_llama import build_tiny_llama
 

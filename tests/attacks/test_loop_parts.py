@@ -6,12 +6,12 @@ import pytest
 
 from tightrope.attacks import get_attack
 from tightrope.attacks.adaptive import derived_seed, is_adaptive, parse_options
-from tightrope.attacks.attacker import parse_attacker_reply, window
+from tightrope.attacks.adaptive.attacker import parse_attacker_reply, window
+from tightrope.attacks.adaptive.loop_judge import fence, parse_on_topic, rating_of
 from tightrope.attacks.cached_calls import call_key
-from tightrope.attacks.loop_judge import fence, parse_on_topic, rating_of
 from tightrope.errors import InputError
 from tightrope.records import Attempt, Behavior, GenerationConfig, Message, Verdict
-from tightrope.runner import cache_key
+from tightrope.run.runner import cache_key
 from tightrope.targets import get_target
 
 

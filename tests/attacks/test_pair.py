@@ -11,7 +11,7 @@ from tightrope.attacks import get_attack
 from tightrope.attacks.adaptive import LOOP_VERDICT
 from tightrope.errors import InputError
 from tightrope.records import Record
-from tightrope.runner import RunConfig, RunResult, run_async
+from tightrope.run.runner import RunConfig, RunResult, run_async
 
 N_HARMFUL = 3
 

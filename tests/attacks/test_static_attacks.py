@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from tightrope.attacks import attacks, get_attack
-from tightrope.attacks.best_of_n import BestOfN, asr_curve, augment
-from tightrope.attacks.encodings import DECODERS, ENCODERS
-from tightrope.attacks.templates import split_in_three
+from tightrope.attacks.static.best_of_n import BestOfN, asr_curve, augment
+from tightrope.attacks.static.encodings import DECODERS, ENCODERS
+from tightrope.attacks.static.templates import split_in_three
 from tightrope.errors import InputError, UnknownNameError
 from tightrope.records import Behavior
 

@@ -4,10 +4,10 @@ import math
 
 import pytest
 
-from tightrope.attacks.best_of_n import asr_curve
-from tightrope.attacks.summary import goodness, sample_outcomes, score_judge, summarize
+from tightrope.attacks.static.best_of_n import asr_curve
+from tightrope.metrics.attacks import goodness, sample_outcomes, score_judge, summarize
+from tightrope.metrics.intervals import cluster_bootstrap_interval, wilson_interval
 from tightrope.records import Attempt, Behavior, Message, Record, Response, Usage, Verdict
-from tightrope.stats import cluster_bootstrap_interval, wilson_interval
 
 T = "t"
 HARM = "harm"

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from tightrope.attacks import get_attack
-from tightrope.attacks.summary import summarize
 from tightrope.errors import InputError
 from tightrope.judges import JudgeItem, judges
+from tightrope.metrics.attacks import summarize
 from tightrope.records import Behavior, JudgeKind, Verdict
-from tightrope.runner import RunConfig, run_async
+from tightrope.run.runner import RunConfig, run_async
 
 ARTIFACTS = [
     ("PAIR", "black_box", m)

@@ -12,7 +12,7 @@ from tightrope.datasets import load_suite, stratified_sample
 from tightrope.datasets.sampling import quotas
 from tightrope.errors import InputError
 from tightrope.records import Behavior
-from tightrope.runner import RunConfig, load_suites
+from tightrope.run.runner import RunConfig, load_suites
 
 QUESTIONS = (
     "qid,question,label,hazard\n"

@@ -16,7 +16,7 @@ from tightrope.attacks import behavior_prompt
 from tightrope.datasets import CATEGORIES, Suite, load_suite, read_judge_comparison
 from tightrope.datasets.mapping import UnmappedCategoryError, map_category
 from tightrope.records import Behavior
-from tightrope.runner import RunConfig, load_suites
+from tightrope.run.runner import RunConfig, load_suites
 
 PUBLIC = ["harmbench", "jbb", "jbb-harmful", "jbb-benign", "advbench", "strongreject", "xstest"]
 

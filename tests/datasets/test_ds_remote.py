@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tightrope.cli import app
+from tightrope.cli.app import app
 from tightrope.datasets import ChecksumError, DownloadError, load_suite, sources
 from tightrope.datasets.remote import RemoteFile, cache_dir, fetch, read_verified
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from clihelp import tightrope
-from tightrope.commands.judge_eval import evaluate
+from tightrope.cli.judge_eval import evaluate
 from tightrope.errors import InputError
-from tightrope.judges.agreement import Agreement, cohen_kappa, kappa_interval, tally
+from tightrope.metrics.agreement import Agreement, cohen_kappa, kappa_interval, tally
 
 # REFERENCE.md section 1: TP, FP, FN, TN, agree %, FPR %, FNR %, kappa.
 JBB_ROWS = {

@@ -16,9 +16,9 @@ import tightrope
 from tightrope.attacks import attack, attacks
 from tightrope.attacks._base import Variant, behavior_prompt
 from tightrope.judges import TextJudge, judge, judges
-from tightrope.metrics import MetricsTable, metrics_table
+from tightrope.metrics.rates import MetricsTable, metrics_table
 from tightrope.records import Behavior, GenerationConfig, Message
-from tightrope.store import Store
+from tightrope.store.store import Store
 
 HARM_JUDGE = "test-harm"
 TWO_SHOT = "test-suffix"

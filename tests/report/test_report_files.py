@@ -11,7 +11,7 @@ import pytest
 import runfactory
 
 from clihelp import tightrope as cli
-from tightrope.metrics import MetricsTable, Rate
+from tightrope.metrics.rates import MetricsTable, Rate
 from tightrope.report.html import render_html
 from tightrope.report.loader import load_runs
 from tightrope.report.markdown import md_escape, render_markdown

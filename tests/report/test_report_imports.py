@@ -8,7 +8,7 @@ import sys
 
 def test_help_of_report_commands_imports_no_optional_library() -> None:
     code = (
-        "import sys; from typer.testing import CliRunner; from tightrope.cli import app; "
+        "import sys; from typer.testing import CliRunner; from tightrope.cli.app import app; "
         "r = CliRunner(); "
         "codes = [r.invoke(app, [c, '--help']).exit_code "
         "for c in ('report', 'compare', 'gate', 'view', 'export')]; "

@@ -133,7 +133,7 @@ def test_prompt_hash_is_stable() -> None:
 def test_runner_closes_the_sdk_client(tmp_path: object) -> None:
     from pathlib import Path
 
-    from tightrope.runner import RunConfig, close_clients, run_async
+    from tightrope.run.runner import RunConfig, close_clients, run_async
 
     with ScriptedServer() as srv:
         t = get_target(f"openai-compatible:{srv.base_url}#m", **FAST)
@@ -155,13 +155,13 @@ def test_a_run_the_cache_answers_never_imports_the_sdk(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from tightrope.runner import evaluate
+    from tightrope.run.runner import evaluate
 
     with ScriptedServer() as srv:
         spec = f"openai-compatible:{srv.base_url}#m"
         evaluate(target=spec, limit=3, out=tmp_path)
         code = (
-            "import sys; from tightrope.runner import evaluate; "
+            "import sys; from tightrope.run.runner import evaluate; "
             f"r = evaluate(target={spec!r}, limit=3, out={str(tmp_path)!r}); "
             "print(r.model_calls, r.cache_hits, 'openai' in sys.modules)"
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tightrope.errors import InputError
-from tightrope.metrics import metrics_table
+from tightrope.metrics.rates import metrics_table
 from tightrope.records import Attempt, Behavior, GenerationConfig, Message, Record, Verdict
 from tightrope.targets import get_target
 

@@ -1,14 +1,10 @@
-"""Attacks: transforms of a behavior into the prompts actually sent."""
+"""Attacks: how a behavior becomes the prompts actually sent.
 
-from tightrope.attacks import best_of_n as _best_of_n  # noqa: F401  (registers "best-of-n")
-from tightrope.attacks import direct as _direct  # noqa: F401  (registers "direct")
-from tightrope.attacks import encodings as _encodings  # noqa: F401  (base64, rot13, ...)
-from tightrope.attacks import gcg as _gcg  # noqa: F401  (registers "gcg")
-from tightrope.attacks import many_shot as _many_shot  # noqa: F401  (registers "many-shot")
-from tightrope.attacks import pair as _pair  # noqa: F401  (registers "pair")
-from tightrope.attacks import tap as _tap  # noqa: F401  (registers "tap")
-from tightrope.attacks import templates as _templates  # noqa: F401  (prefix-injection, ...)
-from tightrope.attacks import transfer as _transfer  # noqa: F401  (registers "jbb-artifact")
+`static/` holds transforms planned before any model call (templates, encodings, best-of-N,
+many-shot, transfer); `adaptive/` holds searches that talk to models in a loop (PAIR, TAP, GCG).
+Both register in one registry, `attacks`, under `@attack("name")`.
+"""
+
 from tightrope.attacks._base import (
     CONTEXT_SEPARATOR,
     Attack,
@@ -19,6 +15,15 @@ from tightrope.attacks._base import (
     get_attack,
     parse_attack_spec,
 )
+from tightrope.attacks.adaptive import gcg as _gcg  # noqa: F401  (registers "gcg")
+from tightrope.attacks.adaptive import pair as _pair  # noqa: F401  (registers "pair")
+from tightrope.attacks.adaptive import tap as _tap  # noqa: F401  (registers "tap")
+from tightrope.attacks.static import best_of_n as _best_of_n  # noqa: F401  (registers "best-of-n")
+from tightrope.attacks.static import direct as _direct  # noqa: F401  (registers "direct")
+from tightrope.attacks.static import encodings as _encodings  # noqa: F401  (base64, rot13, ...)
+from tightrope.attacks.static import many_shot as _many_shot  # noqa: F401  (registers "many-shot")
+from tightrope.attacks.static import templates as _templates  # noqa: F401  (prefix-injection, ...)
+from tightrope.attacks.static import transfer as _transfer  # noqa: F401  (registers "jbb-artifact")
 
 __all__ = [
     "CONTEXT_SEPARATOR",

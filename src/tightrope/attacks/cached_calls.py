@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Sequence
 
 from tightrope.records import GenerationConfig, Message, Response, stable_hash
-from tightrope.store import Store
+from tightrope.store.store import Store
 from tightrope.targets import Target
 
 

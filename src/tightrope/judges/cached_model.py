@@ -16,7 +16,7 @@ from typing import Any
 from tightrope.attacks.cached_calls import call_key
 from tightrope.judges._base import Judge
 from tightrope.records import GenerationConfig, Message, Response
-from tightrope.store import Store
+from tightrope.store.store import Store
 
 
 class CachedModel:

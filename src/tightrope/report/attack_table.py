@@ -1,7 +1,7 @@
 """The terminal summary of attacks: ASR by attack, best-of-N ASR versus N, goodness@0.1.
 
 `tightrope run` prints it after the per-category tables when more than one attack ran. The
-numbers come from `tightrope.attacks.summary` over the stored records (see docs/attacks.md).
+numbers come from `tightrope.metrics.attacks` over the stored records (see docs/attacks.md).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from tightrope.attacks.best_of_n import asr_curve
-from tightrope.attacks.summary import (
+from tightrope.attacks.static.best_of_n import asr_curve
+from tightrope.metrics.attacks import (
     AttackSummary,
     goodness,
     sample_outcomes,
     summarize_all,
 )
-from tightrope.metrics import MetricsTable
+from tightrope.metrics.rates import MetricsTable
 from tightrope.records import Record
 from tightrope.report.terminal import format_rate
 

@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 from tightrope.datasets.taxonomy import CATEGORIES, category_sort_key
 from tightrope.errors import InputError
-from tightrope.metrics import OVERALL, Outcome, refused_outcome, unsafe_outcome
+from tightrope.metrics.paired import PairedDifference, paired_difference
+from tightrope.metrics.rates import OVERALL, Outcome, refused_outcome, unsafe_outcome
 from tightrope.records import Record
 from tightrope.report.loader import LoadedRun
-from tightrope.report.paired import PairedDifference, paired_difference
 
 Metric = Literal["not_unsafe", "not_overrefuse"]
 METRICS: tuple[Metric, ...] = ("not_unsafe", "not_overrefuse")

@@ -16,7 +16,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from tightrope.metrics import OVERALL, CategoryRow, MetricsTable, Rate
+from tightrope.metrics.rates import OVERALL, CategoryRow, MetricsTable, Rate
 from tightrope.report.loader import LoadedRun
 from tightrope.report.policy import Policy, Rule
 from tightrope.report.terminal import format_rate

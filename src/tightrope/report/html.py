@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from tightrope._version import __version__
-from tightrope.metrics import Rate
+from tightrope.metrics.rates import Rate
 from tightrope.report.html_samples import samples_html
 from tightrope.report.html_sections import (
     errors_html,

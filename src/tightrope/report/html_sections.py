@@ -11,7 +11,7 @@ from html import escape
 from typing import Any
 
 from tightrope.datasets.taxonomy import CATEGORIES, category_sort_key
-from tightrope.metrics import OVERALL, CategoryRow, Rate
+from tightrope.metrics.rates import OVERALL, CategoryRow, Rate
 from tightrope.report.loader import LoadedRun
 from tightrope.report.palette import marker_svg, rate_colour, text_colour_on
 from tightrope.report.series import Series

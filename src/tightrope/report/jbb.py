@@ -16,7 +16,7 @@ from typing import Any
 
 from tightrope._version import __version__
 from tightrope.errors import InputError
-from tightrope.metrics import unsafe_outcome
+from tightrope.metrics.rates import unsafe_outcome
 from tightrope.records import Record
 from tightrope.report.loader import LoadedRun
 from tightrope.report.samples import prompt_text

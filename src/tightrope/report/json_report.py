@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tightrope._version import __version__
-from tightrope.metrics import MetricsTable, Rate
+from tightrope.metrics.rates import MetricsTable, Rate
 from tightrope.report.loader import LoadedRun
 
 RATE_NAMES = ("asr", "not_unsafe", "refusal_rate", "not_overrefuse")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tightrope._version import __version__
-from tightrope.metrics import MetricsTable
+from tightrope.metrics.rates import MetricsTable
 from tightrope.report.loader import LoadedRun
 from tightrope.report.terminal import format_ci, format_value
 

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from tightrope.metrics import Rate
+from tightrope.metrics.rates import Rate
 from tightrope.report.palette import marker_svg
 from tightrope.report.series import Series
 from tightrope.report.terminal import format_rate

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from tightrope.datasets.taxonomy import CATEGORIES
-from tightrope.metrics import refused_outcome, unsafe_outcome
+from tightrope.metrics.rates import refused_outcome, unsafe_outcome
 from tightrope.records import Record, Verdict
 from tightrope.report.loader import LoadedRun
 

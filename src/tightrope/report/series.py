@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tightrope.metrics import MetricsTable
+from tightrope.metrics.rates import MetricsTable
 from tightrope.report.loader import LoadedRun
 from tightrope.report.palette import series_colour, series_marker
 

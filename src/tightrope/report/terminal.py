@@ -11,7 +11,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from tightrope.metrics import MetricsTable, Rate
+from tightrope.metrics.rates import MetricsTable, Rate
 
 
 def format_rate(r: Rate) -> str:

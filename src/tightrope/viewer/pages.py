@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from tightrope._version import __version__
-from tightrope.metrics import Rate
+from tightrope.metrics.rates import Rate
 from tightrope.report.loader import LoadedRun
 from tightrope.report.terminal import format_rate
 

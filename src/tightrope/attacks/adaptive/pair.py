@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from tightrope.attacks._base import Attack, attack, behavior_prompt
 from tightrope.attacks.adaptive import LoopContext, derived_seed
-from tightrope.attacks.attacker import (
+from tightrope.attacks.adaptive.attacker import (
     DEFAULT_OPENING,
     Failed,
     Proposal,
@@ -27,7 +27,7 @@ from tightrope.attacks.attacker import (
     first_message,
     system_message,
 )
-from tightrope.attacks.llm_search import LlmSearch, assistant_turn, build, ok_pairs
+from tightrope.attacks.adaptive.llm_search import LlmSearch, assistant_turn, build, ok_pairs
 from tightrope.records import Behavior, Message
 
 DEFAULTS = {

@@ -2,7 +2,7 @@
 
 A static attack turns a behavior into fixed prompts before any model is called. An adaptive
 attack (PAIR, TAP, GCG) decides each prompt from earlier answers, so it runs inside the runner's
-adaptive stage (`tightrope.adaptive_stage`), which hands it a `LoopContext`: every model call goes
+adaptive stage (`tightrope.run.adaptive`), which hands it a `LoopContext`: every model call goes
 through the run store's response cache, and every target query lands in the store as an attempt
 with its position (iteration, stream, parent) in `Attempt.attack_params`.
 

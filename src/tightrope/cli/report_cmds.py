@@ -29,7 +29,7 @@ class ExportFormat(StrEnum):
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    from tightrope.cli import stderr
+    from tightrope.cli.app import stderr
 
     stderr.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -60,7 +60,7 @@ def compare(
     ] = False,
 ) -> None:
     """Paired comparison of two runs: B−A per metric and category, exact McNemar, flips."""
-    from tightrope.cli import stderr, stdout
+    from tightrope.cli.app import stderr, stdout
     from tightrope.report.compare import compare_runs
     from tightrope.report.compare_render import (
         comparison_json,
@@ -102,7 +102,7 @@ def gate(
     ] = None,
 ) -> None:
     """Check a run against a release policy on interval bounds: exit 1 on any breach."""
-    from tightrope.cli import stdout
+    from tightrope.cli.app import stdout
     from tightrope.report.gate import evaluate_policy, gate_json, print_gate
     from tightrope.report.loader import load_runs
     from tightrope.report.policy import load_policy
@@ -129,7 +129,7 @@ def view(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: a free one).")] = 0,
 ) -> None:
     """Browse the runs of a store in a local, read-only web viewer (Ctrl-C to stop)."""
-    from tightrope.cli import stderr, stdout
+    from tightrope.cli.app import stderr, stdout
     from tightrope.viewer.server import _is_loopback, serve
 
     if not _is_loopback(host):
@@ -159,7 +159,7 @@ def export(
     attack: Annotated[str | None, typer.Option(help="jbb: the attack (default direct).")] = None,
 ) -> None:
     """Export a run's records: jsonl, parquet, inspect (Inspect AI log) or jbb (artifact)."""
-    from tightrope.cli import stdout
+    from tightrope.cli.app import stdout
     from tightrope.report.loader import load_runs
 
     try:

@@ -19,22 +19,22 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from tightrope._version import __version__
-from tightrope.adaptive_stage import prepare_adaptive
 from tightrope.attacks import get_attack
 from tightrope.datasets import Suite, load_suite
 from tightrope.errors import InputError
 from tightrope.judges import Judge
 from tightrope.judges.build import build_judges
-from tightrope.metrics import MetricsTable, judged_table, metrics_table
-from tightrope.pricing import RoleUsage, load_prices, usage_totals
+from tightrope.metrics.rates import MetricsTable, judged_table, metrics_table
 from tightrope.records import Attempt, Behavior, GenerationConfig, Record, Verdict, stable_hash
-from tightrope.stages import (
+from tightrope.run.adaptive import prepare_adaptive
+from tightrope.run.pricing import RoleUsage, load_prices, usage_totals
+from tightrope.run.stages import (
     NoProgress,
     Progress,
     generate_stage,
     judge_stage,
 )
-from tightrope.store import Store
+from tightrope.store.store import Store
 from tightrope.targets import DEFAULT_TARGET, Target, get_target
 
 

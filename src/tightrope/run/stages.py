@@ -12,7 +12,7 @@ from typing import Protocol
 from tightrope.judges import Judge, JudgeItem
 from tightrope.judges.cached_model import cache_judge_models
 from tightrope.records import Attempt, GenerationConfig
-from tightrope.store import Store
+from tightrope.store.store import Store
 from tightrope.targets import Target
 
 # Responses read from the store and handed to a judge at a time: large enough that an LLM

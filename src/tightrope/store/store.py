@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from tightrope.errors import StoreError
-from tightrope.metrics import Judged
+from tightrope.metrics.rates import Judged
 from tightrope.records import Attempt, Behavior, Record, Response, Verdict
 
 SCHEMA_VERSION = "1"

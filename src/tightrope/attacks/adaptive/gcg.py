@@ -19,8 +19,8 @@ from typing import Any
 
 from tightrope.attacks._base import Attack, attack, behavior_prompt
 from tightrope.attacks.adaptive import ADAPTIVE_MARK, LoopContext, Query, parse_options
-from tightrope.attacks.attacker import DEFAULT_OPENING
-from tightrope.attacks.gcg_search import GcgResult, GcgSettings, gcg_search
+from tightrope.attacks.adaptive.attacker import DEFAULT_OPENING
+from tightrope.attacks.adaptive.gcg_search import GcgResult, GcgSettings, gcg_search
 from tightrope.errors import InputError
 from tightrope.records import Behavior, Message
 from tightrope.targets import Target

@@ -103,8 +103,8 @@ def evaluate(
     """Return the agreement report of a judge against a human-labelled set as a JSON-ready dict:
     overall and per-group counts, rates, kappa and intervals, plus the 3-class view on the
     over-refusal side."""
-    from tightrope.judges.agreement import exact_agreement, tally
     from tightrope.judges.evalsets import load_evalset
+    from tightrope.metrics.agreement import exact_agreement, tally
 
     if by not in ("category", "model"):
         raise InputError(f"--by {by!r}: use category or model")
@@ -172,7 +172,7 @@ def render(report: dict[str, Any]) -> None:
     """Print the report as tables on stdout."""
     from rich.table import Table
 
-    from tightrope.cli import stdout
+    from tightrope.cli.app import stdout
 
     o = report["overall"]
     stdout.print(
@@ -254,7 +254,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     ) -> None:
         """Measure a judge against human labels: confusion, agreement, FPR, FNR, Cohen's κ."""
-        from tightrope.cli import _fail, stdout
+        from tightrope.cli.app import _fail, stdout
 
         try:
             report = evaluate(

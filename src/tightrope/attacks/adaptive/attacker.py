@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tightrope.attacks.adaptive import LoopContext, derived_seed
-from tightrope.attacks.loop_judge import fence
+from tightrope.attacks.adaptive.loop_judge import fence
 from tightrope.records import GenerationConfig, Message
 
 ATTACKER_VERSION = "1"

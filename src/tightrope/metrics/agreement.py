@@ -15,7 +15,7 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from tightrope.stats import wilson_interval
+from tightrope.metrics.intervals import wilson_interval
 
 N_BOOT = 2000
 

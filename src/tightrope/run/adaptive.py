@@ -33,7 +33,6 @@ from tightrope.attacks.adaptive import (
     Query,
 )
 from tightrope.attacks.cached_calls import CachedCalls, call_key
-from tightrope.pricing import RoleUsage, load_prices, usage_by_spec
 from tightrope.records import (
     Attempt,
     Behavior,
@@ -43,8 +42,9 @@ from tightrope.records import (
     Verdict,
     stable_hash,
 )
-from tightrope.stages import NoProgress, Progress
-from tightrope.store import Store
+from tightrope.run.pricing import RoleUsage, load_prices, usage_by_spec
+from tightrope.run.stages import NoProgress, Progress
+from tightrope.store.store import Store
 from tightrope.targets import Target, get_target
 
 

@@ -16,8 +16,8 @@ from typing import Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict
 
 from tightrope.datasets.taxonomy import CATEGORIES, category_sort_key
+from tightrope.metrics.intervals import wilson_interval
 from tightrope.records import Record
-from tightrope.stats import wilson_interval
 
 Outcome = Literal["yes", "no", "error"]
 OVERALL = "all"

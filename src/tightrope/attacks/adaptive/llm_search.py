@@ -14,8 +14,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tightrope.attacks.adaptive import ADAPTIVE_MARK, LoopContext, Query, parse_options
-from tightrope.attacks.attacker import ATTACKER_VERSION, Attacker, Failed, Proposal
-from tightrope.attacks.loop_judge import DEFAULT_RATER, ON_TOPIC_VERSION, LoopJudge, check_rater
+from tightrope.attacks.adaptive.attacker import ATTACKER_VERSION, Attacker, Failed, Proposal
+from tightrope.attacks.adaptive.loop_judge import (
+    DEFAULT_RATER,
+    ON_TOPIC_VERSION,
+    LoopJudge,
+    check_rater,
+)
 from tightrope.errors import InputError
 from tightrope.records import Behavior, Message, Response
 from tightrope.targets import Target, parse_spec

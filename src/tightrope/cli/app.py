@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 the run finished but failed a check (--max-error-rate);
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -146,7 +147,7 @@ def run(
 
     from tightrope.report.progress import RichProgress
     from tightrope.report.terminal import print_tables
-    from tightrope.runner import RunConfig, run_async
+    from tightrope.run.runner import RunConfig, run_async
 
     try:
         generation: dict[str, Any] = {}
@@ -363,7 +364,7 @@ def list_runs(
     out: Annotated[Path, typer.Option(help="Folder of the run store.")] = DEFAULT_OUT,
 ) -> None:
     """List the runs in a store, newest first."""
-    from tightrope.store import STORE_FILENAME, Store
+    from tightrope.store.store import STORE_FILENAME, Store
 
     db = out if out.suffix == ".db" else out / STORE_FILENAME
     if not db.is_file():
@@ -384,9 +385,11 @@ def list_runs(
         store.close()
 
 
-from tightrope.commands import register_all  # noqa: E402  (sub-commands in their own modules)
-
-register_all(app)
+# Command groups in their own modules, each with `register(app)`; they import heavy libraries
+# inside the command functions, so `tightrope --help` stays fast.
+GROUPS = ("datasets", "judge_eval", "report_cmds")
+for _group in GROUPS:
+    importlib.import_module(f"tightrope.cli.{_group}").register(app)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tightrope.stats import wilson_interval
+from tightrope.metrics.intervals import wilson_interval
 
 
 def mcnemar_exact(b: int, c: int) -> float:
