@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -140,6 +140,23 @@ class Record(_Record):
     attempt: Attempt
     response: Response | None = None
     verdicts: dict[str, Verdict] = Field(default_factory=dict)
+
+
+class Judged(NamedTuple):
+    """The few fields of a record that the rates need.
+
+    Large runs stream these from SQLite (`Store.judged`) instead of building `Record`s, which
+    keeps a 100k-record run's memory flat. A missing response or verdict is None.
+    """
+
+    behavior_id: str
+    side: str
+    category: str
+    target: str
+    attack: str
+    response_ok: bool | None
+    refusal_label: str | None
+    harm_label: str | None
 
 
 def stable_hash(payload: Any) -> str:

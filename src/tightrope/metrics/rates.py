@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from tightrope.datasets.taxonomy import CATEGORIES, category_sort_key
 from tightrope.metrics.intervals import wilson_interval
-from tightrope.records import Record
+from tightrope.records import Judged, Record
 
 Outcome = Literal["yes", "no", "error"]
 OVERALL = "all"
@@ -86,23 +86,6 @@ class MetricsTable(BaseModel):
     def overall(self) -> CategoryRow:
         """The row over all categories."""
         return next(r for r in self.rows if r.category == OVERALL)
-
-
-class Judged(NamedTuple):
-    """The few fields of a record that the rates need.
-
-    Large runs stream these from SQLite (`Store.judged`) instead of building `Record`s, which
-    keeps a 100k-record run's memory flat. A missing response or verdict is None.
-    """
-
-    behavior_id: str
-    side: str
-    category: str
-    target: str
-    attack: str
-    response_ok: bool | None
-    refusal_label: str | None
-    harm_label: str | None
 
 
 def judged(record: Record, *, refusal_judge: str, harm_judge: str | None) -> Judged:

@@ -18,8 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from tightrope.errors import StoreError
-from tightrope.metrics.rates import Judged
-from tightrope.records import Attempt, Behavior, Record, Response, Verdict
+from tightrope.records import Attempt, Behavior, Judged, Record, Response, Verdict
 
 SCHEMA_VERSION = "1"
 # The attack_params key that marks attempts an adaptive attack made (attacks/adaptive.py).
