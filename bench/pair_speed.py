@@ -26,7 +26,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "attacks")]
 from _common import machine, print_table, summary  # noqa: E402
 from loop_servers import LoopServers, Script, write_suite  # noqa: E402
 
-from tightrope.run.runner import RunConfig, run_async  # noqa: E402
+from tightrope.run import RunConfig, run_async  # noqa: E402
 
 
 async def one_run(
@@ -34,6 +34,7 @@ async def one_run(
 ) -> tuple[float, float]:
     """Return (PAIR target queries/s, model calls/s) of one run into a fresh store."""
     config = RunConfig(
+        judges=("refusal",),
         targets=(srv.target_spec,),
         suites=(f"file:{suite}",),
         attacks=(f"pair:streams={streams},iterations={iterations},judge={srv.judge_spec}",),

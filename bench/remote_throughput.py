@@ -40,7 +40,7 @@ from openai_stub_server import StubServer
 
 from tightrope.datasets import Suite, dataset
 from tightrope.records import Behavior
-from tightrope.run.runner import RunConfig, run_async
+from tightrope.run import RunConfig, run_async
 
 MODEL = "bench-model"
 WARM_UP = 20  # prompts of each contender's untimed first run

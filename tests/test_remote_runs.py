@@ -11,8 +11,8 @@ from pathlib import Path
 from clihelp import cli_env, tightrope
 from openai_server import OK, Action, ScriptedServer, prompt_hash
 from tightrope.metrics.rates import metrics_table
-from tightrope.run.runner import RunConfig, run_async
-from tightrope.store.store import Store
+from tightrope.run import RunConfig, run_async
+from tightrope.store import Store
 
 N = 40
 N_KILL = 70

@@ -8,13 +8,14 @@ import pytest
 from fake_targets import COMPLIANCE, REFUSAL, answer_for
 from tightrope.errors import InputError, UnknownNameError
 from tightrope.records import GenerationConfig
-from tightrope.run.runner import RunConfig, run_async
-from tightrope.store.store import Store
+from tightrope.run import RunConfig, run_async
+from tightrope.store import Store
 
 RULE = "python:fake_targets:rule"
 
 
 def _run(tmp_path: Path, **kw: object) -> object:
+    kw.setdefault("judges", ("refusal",))
     config = RunConfig(targets=(kw.pop("target", RULE),), limit=kw.pop("limit", 20), **kw)
     return asyncio.run(run_async(config, out=tmp_path))
 
@@ -76,7 +77,7 @@ def test_non_text_answer_is_an_error(tmp_path: Path) -> None:
 
 
 def test_several_targets_get_one_table_each(tmp_path: Path) -> None:
-    config = RunConfig(targets=(RULE, "python:fake_targets:flaky"), limit=4)
+    config = RunConfig(judges=("refusal",), targets=(RULE, "python:fake_targets:flaky"), limit=4)
     res = asyncio.run(run_async(config, out=tmp_path))
     assert [t.target for t in res.tables] == [RULE, "python:fake_targets:flaky"]
     assert len(res.records) == 8
@@ -100,7 +101,9 @@ def test_unknown_names_raise_with_valid_names(tmp_path: Path) -> None:
 
 def test_resume_by_id_uses_stored_config(tmp_path: Path) -> None:
     first = _run(tmp_path, limit=6)
-    config = RunConfig(targets=(RULE,), limit=2)  # ignored: the stored config wins
+    config = RunConfig(
+        judges=("refusal",), targets=(RULE,), limit=2
+    )  # ignored: the stored config wins
     res = asyncio.run(run_async(config, out=tmp_path, resume=first.run_id))
     assert res.run_id == first.run_id and len(res.records) == 6 and res.model_calls == 0
     store = Store.open(tmp_path)
@@ -109,7 +112,7 @@ def test_resume_by_id_uses_stored_config(tmp_path: Path) -> None:
 
 def test_batches_are_even_sorted_and_cover_everything() -> None:
     from tightrope.records import Attempt, Message
-    from tightrope.run.stages import batches
+    from tightrope.run.generate import batches
 
     items = [
         (

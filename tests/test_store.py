@@ -5,7 +5,7 @@ import pytest
 
 from tightrope.errors import StoreError
 from tightrope.records import Attempt, Behavior, Message, Response, Verdict
-from tightrope.store.store import Store
+from tightrope.store import Store
 
 
 def _plan() -> tuple[list[Behavior], list[tuple[Attempt, str]]]:
@@ -47,8 +47,11 @@ def test_store_uses_wal_and_round_trips_records(tmp_path: Path) -> None:
     a0, k0 = attempts[0]
     a1, k1 = attempts[1]
     store.put_responses("r1", [(a0, k0, Response(text="hello")), (a1, k1, Response(error="x"))])
-    # the errored attempt stays pending; only the success is cached
+    # the errored attempt stays pending; the cache is the model wrapper's to fill, and it
+    # keeps successes only
     assert [a.id for a, _ in store.pending_attempts("r1")] == ["b1/direct/0", "b2/direct/0"]
+    assert store.cached(["key0", "key1", "key2"]) == {}
+    store.put_cache([(k0, a0.target, Response(text="hello")), (k1, a1.target, Response(error="x"))])
     assert set(store.cached(["key0", "key1", "key2"])) == {"key0"}
     unjudged = store.unjudged("r1", "refusal")
     assert [aid for aid, _, _ in unjudged] == ["b0/direct/0"]

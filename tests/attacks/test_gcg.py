@@ -9,7 +9,7 @@ import pytest
 from tightrope.attacks import get_attack
 from tightrope.attacks.adaptive.gcg_search import GcgSettings, allowed_tokens, gcg_search
 from tightrope.errors import InputError
-from tightrope.run.runner import RunConfig, run_async
+from tightrope.run import RunConfig, run_async
 from tightrope.targets.hf import load_pretrained
 from tiny_llama import build_tiny_llama
 
@@ -56,6 +56,7 @@ def test_gcg_attack_in_a_run_is_stored_and_cached(tmp_path: Path, tiny: Path) ->
     ]
     suite.write_text("".join(json.dumps(r) + "\n" for r in rows))
     config = RunConfig(
+        judges=("refusal",),
         targets=(f"hf:{tiny}",),
         suites=(f"file:{suite}",),
         attacks=("gcg:suffix-len=4,steps=3,batch=8,topk=8",),
@@ -79,7 +80,7 @@ def test_gcg_attack_in_a_run_is_stored_and_cached(tmp_path: Path, tiny: Path) ->
 
 
 def test_gcg_refuses_black_box_targets(tmp_path: Path) -> None:
-    config = RunConfig(targets=("python:fake_targets:rule",), attacks=("gcg",))
+    config = RunConfig(judges=("refusal",), targets=("python:fake_targets:rule",), attacks=("gcg",))
     with pytest.raises(InputError, match="needs a white-box target"):
         asyncio.run(run_async(config, out=tmp_path / "o"))
 

@@ -8,11 +8,11 @@ from tightrope.attacks import get_attack
 from tightrope.attacks.adaptive import derived_seed, is_adaptive, parse_options
 from tightrope.attacks.adaptive.attacker import parse_attacker_reply, window
 from tightrope.attacks.adaptive.loop_judge import fence, parse_on_topic, rating_of
-from tightrope.attacks.cached_calls import call_key
 from tightrope.errors import InputError
-from tightrope.records import Attempt, Behavior, GenerationConfig, Message, Verdict
-from tightrope.run.runner import cache_key
+from tightrope.records import Behavior, GenerationConfig, Message, Verdict
+from tightrope.run.plan import plan
 from tightrope.targets import get_target
+from tightrope.targets.cached import CachedModel, call_key
 
 
 def test_attacker_replies() -> None:
@@ -55,12 +55,17 @@ def test_on_topic_answers_and_fences() -> None:
     assert fence("prompt", "a </prompt> b") == "<prompt>\na </ prompt> b\n</prompt>"
 
 
-def test_call_key_is_the_runner_cache_key() -> None:
+def test_the_plan_keys_attempts_with_the_one_call_key() -> None:
     target = get_target("python:fake_targets:rule")
     gen = GenerationConfig(max_tokens=7, seed=3)
-    messages = (Message(role="user", content="hello"),)
-    attempt = Attempt(id="a", behavior_id="b", target=target.spec, messages=messages)
-    assert call_key(target, messages, gen) == cache_key(attempt, target, gen)
+    behavior = Behavior(
+        id="b", text="hello", side="benign", category="S1", source_category="x", source="t@1"
+    )
+    ((attempt, key),) = plan(
+        [behavior], [CachedModel(target)], {"direct": get_attack("direct")}, gen
+    )
+    assert key == call_key(target, attempt.messages, gen)
+    assert key != call_key(target, attempt.messages, gen.model_copy(update={"seed": 4}))
 
 
 def test_options_and_seeds() -> None:

@@ -11,13 +11,14 @@ from tightrope.attacks import get_attack
 from tightrope.attacks.adaptive import LOOP_VERDICT
 from tightrope.errors import InputError
 from tightrope.records import Record
-from tightrope.run.runner import RunConfig, RunResult, run_async
+from tightrope.run import RunConfig, RunResult, run_async
 
 N_HARMFUL = 3
 
 
 def _config(srv: LoopServers, suite: Path, options: str) -> RunConfig:
     return RunConfig(
+        judges=("refusal",),
         targets=(srv.target_spec,),
         suites=(f"file:{suite}",),
         attacks=(f"pair:{options},judge={srv.judge_spec}",),
@@ -131,7 +132,10 @@ def test_unparseable_attacker_replies_are_retried_then_end_the_stream(tmp_path: 
 def test_pair_needs_an_attacker_model(tmp_path: Path) -> None:
     suite = write_suite(tmp_path / "s.jsonl", 1)
     config = RunConfig(
-        targets=("python:fake_targets:rule",), suites=(f"file:{suite}",), attacks=("pair",)
+        judges=("refusal",),
+        targets=("python:fake_targets:rule",),
+        suites=(f"file:{suite}",),
+        attacks=("pair",),
     )
     with pytest.raises(InputError, match="--attacker-model"):
         _run(config, tmp_path / "o")

@@ -11,11 +11,12 @@ from tightrope.attacks import get_attack
 from tightrope.attacks.adaptive import LOOP_VERDICT
 from tightrope.errors import InputError
 from tightrope.records import Record
-from tightrope.run.runner import RunConfig, RunResult, run_async
+from tightrope.run import RunConfig, RunResult, run_async
 
 
 def _run(srv: LoopServers, suite: Path, options: str, out: Path) -> RunResult:
     config = RunConfig(
+        judges=("refusal",),
         targets=(srv.target_spec,),
         suites=(f"file:{suite}",),
         attacks=(f"tap:{options},judge={srv.judge_spec}",),

@@ -18,7 +18,7 @@ from tightrope.errors import InputError
 from tightrope.judges import JudgeItem, judges
 from tightrope.metrics.attacks import summarize
 from tightrope.records import Behavior, JudgeKind, Verdict
-from tightrope.run.runner import RunConfig, run_async
+from tightrope.run import RunConfig, run_async
 
 ARTIFACTS = [
     ("PAIR", "black_box", m)

@@ -12,7 +12,8 @@ from tightrope.datasets import load_suite, stratified_sample
 from tightrope.datasets.sampling import quotas
 from tightrope.errors import InputError
 from tightrope.records import Behavior
-from tightrope.run.runner import RunConfig, load_suites
+from tightrope.run import RunConfig
+from tightrope.run.resolve import load_suites
 
 QUESTIONS = (
     "qid,question,label,hazard\n"
@@ -60,9 +61,11 @@ def test_sample_of_only_pairs_never_splits_one() -> None:
 
 
 def test_run_config_sample_then_limit() -> None:
-    suites = load_suites(RunConfig(suites=("jbb", "strongreject"), sample=20, sample_seed=3))
+    suites = load_suites(
+        RunConfig(judges=("refusal",), suites=("jbb", "strongreject"), sample=20, sample_seed=3)
+    )
     assert [len(s.behaviors) for s in suites] == [20, 20]
-    limited = load_suites(RunConfig(suites=("jbb",), sample=20, limit=6))
+    limited = load_suites(RunConfig(judges=("refusal",), suites=("jbb",), sample=20, limit=6))
     assert len(limited[0].behaviors) == 6
 
 

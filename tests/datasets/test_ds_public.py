@@ -16,7 +16,8 @@ from tightrope.attacks import behavior_prompt
 from tightrope.datasets import CATEGORIES, Suite, load_suite, read_judge_comparison
 from tightrope.datasets.mapping import UnmappedCategoryError, map_category
 from tightrope.records import Behavior
-from tightrope.run.runner import RunConfig, load_suites
+from tightrope.run import RunConfig
+from tightrope.run.resolve import load_suites
 
 PUBLIC = ["harmbench", "jbb", "jbb-harmful", "jbb-benign", "advbench", "strongreject", "xstest"]
 
@@ -175,7 +176,9 @@ def test_an_unmapped_category_is_an_error_not_other() -> None:
 
 def test_all_public_suites_load_together_without_id_clashes() -> None:
     suites = load_suites(
-        RunConfig(suites=("harmbench", "jbb", "advbench", "strongreject", "xstest"))
+        RunConfig(
+            judges=("refusal",), suites=("harmbench", "jbb", "advbench", "strongreject", "xstest")
+        )
     )
     assert sum(len(s.behaviors) for s in suites) == 300 + 200 + 520 + 313 + 450
 

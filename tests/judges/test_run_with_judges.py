@@ -7,7 +7,7 @@ from typing import Any
 
 from clihelp import tightrope
 from openai_server import Action, ScriptedServer
-from tightrope.run.runner import RunResult, evaluate
+from tightrope.run import RunResult, evaluate
 
 
 def yes_for_compliance(prompt: str, n: int) -> Action:

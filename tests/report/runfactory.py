@@ -18,7 +18,7 @@ from tightrope.attacks._base import Variant, behavior_prompt
 from tightrope.judges import TextJudge, judge, judges
 from tightrope.metrics.rates import MetricsTable, metrics_table
 from tightrope.records import Behavior, GenerationConfig, Message
-from tightrope.store.store import Store
+from tightrope.store import Store
 
 HARM_JUDGE = "test-harm"
 TWO_SHOT = "test-suffix"

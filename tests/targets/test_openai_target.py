@@ -133,7 +133,7 @@ def test_prompt_hash_is_stable() -> None:
 def test_runner_closes_the_sdk_client(tmp_path: object) -> None:
     from pathlib import Path
 
-    from tightrope.run.runner import RunConfig, close_clients, run_async
+    from tightrope.run import RunConfig, run_async
 
     with ScriptedServer() as srv:
         t = get_target(f"openai-compatible:{srv.base_url}#m", **FAST)
@@ -142,11 +142,13 @@ def test_runner_closes_the_sdk_client(tmp_path: object) -> None:
             await t.generate(_convs(1), GenerationConfig())
             client = t._client  # type: ignore[attr-defined]
             before = client.is_closed()
-            await close_clients([t])
+            await t.aclose()
             return before, client.is_closed()
 
         assert asyncio.run(use_then_close()) == (False, True)
-        config = RunConfig(targets=(f"openai-compatible:{srv.base_url}#m",), limit=2)
+        config = RunConfig(
+            judges=("refusal",), targets=(f"openai-compatible:{srv.base_url}#m",), limit=2
+        )
         res = asyncio.run(run_async(config, out=Path(str(tmp_path))))
         assert res.errors == 0
 
@@ -155,14 +157,14 @@ def test_a_run_the_cache_answers_never_imports_the_sdk(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from tightrope.run.runner import evaluate
+    from tightrope.run import evaluate
 
     with ScriptedServer() as srv:
         spec = f"openai-compatible:{srv.base_url}#m"
-        evaluate(target=spec, limit=3, out=tmp_path)
+        evaluate(judges=("refusal",), target=spec, limit=3, out=tmp_path)
         code = (
-            "import sys; from tightrope.run.runner import evaluate; "
-            f"r = evaluate(target={spec!r}, limit=3, out={str(tmp_path)!r}); "
+            "import sys; from tightrope.run import evaluate; "
+            f"r = evaluate(judges=('refusal',), target={spec!r}, limit=3, out={str(tmp_path)!r}); "
             "print(r.model_calls, r.cache_hits, 'openai' in sys.modules)"
         )
         proc = subprocess.run(

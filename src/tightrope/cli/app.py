@@ -147,7 +147,7 @@ def run(
 
     from tightrope.report.progress import RichProgress
     from tightrope.report.terminal import print_tables
-    from tightrope.run.runner import RunConfig, run_async
+    from tightrope.run import RunConfig, run_async
 
     try:
         generation: dict[str, Any] = {}
@@ -364,7 +364,7 @@ def list_runs(
     out: Annotated[Path, typer.Option(help="Folder of the run store.")] = DEFAULT_OUT,
 ) -> None:
     """List the runs in a store, newest first."""
-    from tightrope.store.store import STORE_FILENAME, Store
+    from tightrope.store import STORE_FILENAME, Store
 
     db = out if out.suffix == ".db" else out / STORE_FILENAME
     if not db.is_file():

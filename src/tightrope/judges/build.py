@@ -6,7 +6,7 @@ the table for its kind, then each `--judge`, LLM judges on `--judge-model`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tightrope.judges._base import Judge, get_judge, judges, needs_model
@@ -36,17 +36,25 @@ def build_judges(
     panel: Sequence[str] = (),
     combine: str = "majority",
     settings: Mapping[str, Any] | None = None,
+    model_for: Callable[[str], Any] | None = None,
 ) -> dict[str, Judge]:
     """Return name -> judge for a run: the panel first (when given), then each `--judge`.
 
     LLM judges run on `judge_model` (a member of the panel may name its own); an LLM judge
-    without a model is an InputError.
+    without a model is an InputError. `model_for` turns a model spec into the run's shared
+    backend (one per spec, behind the run's cache); without it each judge makes its own.
     """
     extra = dict(settings or {})
     out: dict[str, Judge] = {}
+
+    def model(spec: str | None) -> Any:
+        return model_for(spec) if model_for is not None and spec is not None else spec
+
     if panel:
         members = [
-            get_judge(name, model=spec or judge_model, **(extra if needs_model(name) else {}))
+            get_judge(
+                name, model=model(spec or judge_model), **(extra if needs_model(name) else {})
+            )
             for name, spec in parse_panel(panel)
         ]
         p = Panel(members, combine)
@@ -54,7 +62,9 @@ def build_judges(
     for name in names:
         if name in out:
             continue
-        out[name] = get_judge(name, model=judge_model, **(extra if needs_model(name) else {}))
+        out[name] = get_judge(
+            name, model=model(judge_model), **(extra if needs_model(name) else {})
+        )
     return out
 
 

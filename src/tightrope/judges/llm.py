@@ -18,7 +18,6 @@ so words such as "unsafe", "yes" or "[[10]]" elsewhere in the judge's output do 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 from collections.abc import Sequence
@@ -28,6 +27,8 @@ from typing import Any, Protocol
 from tightrope.errors import InputError
 from tightrope.judges._base import JudgeItem
 from tightrope.records import GenerationConfig, JudgeKind, Message, Response, Verdict, VerdictLabel
+from tightrope.targets._base import Target
+from tightrope.targets.cached import CachedModel
 
 RAW_LIMIT = 4000
 """Characters of the judge's output kept in `Verdict.raw`."""
@@ -147,7 +148,7 @@ def short(text: str, limit: int = 120) -> str:
 class LLMJudge:
     """A judge that asks a model through `template` and reads its answers strictly."""
 
-    def __init__(self, template: JudgeTemplate, model: Any) -> None:
+    def __init__(self, template: JudgeTemplate, model: CachedModel) -> None:
         self.template = template
         self.model = model
 
@@ -167,10 +168,8 @@ class LLMJudge:
         return self.template.kind
 
     async def aclose(self) -> None:
-        """Close the judge model's client, if it has one (the runner calls this)."""
-        close = getattr(self.model, "aclose", None)
-        if callable(close):
-            await close()
+        """Close the judge model's client (a run closes its models itself)."""
+        await self.model.aclose()
 
     def _verdict(self, label: VerdictLabel, **fields: Any) -> Verdict:
         return Verdict(
@@ -198,51 +197,26 @@ class LLMJudge:
     async def judge(self, items: Sequence[JudgeItem]) -> list[Verdict]:
         """Return one verdict per item: the judge model's reading, or an error verdict."""
         conversations = [self.template.messages(item) for item in items]
-        responses = await call_model(self.model, conversations, self.template.generation)
+        responses = await self.model.generate(conversations, self.template.generation)
         return [self.read(r) for r in responses]
 
 
-async def call_model(
-    model: Any, conversations: Sequence[Sequence[Message]], config: GenerationConfig
-) -> list[Response]:
-    """Return the model's Response to each conversation, in order, within its batch and
-    concurrency limits. A backend that raises instead of recording an error yields error
-    Responses for its batch."""
-    load = getattr(model, "load", None)
-    if callable(load):
-        await asyncio.to_thread(load)
-    size = max(1, int(model.max_batch_size))
-    sem = asyncio.Semaphore(max(1, int(model.max_concurrency)))
-    chunks = [list(conversations[i : i + size]) for i in range(0, len(conversations), size)]
+def resolve_model(name: str, model: str | Target | None, settings: dict[str, Any]) -> CachedModel:
+    """Return the model an LLM judge runs on, behind the cache-first wrapper.
 
-    async def run(chunk: list[Sequence[Message]]) -> list[Response]:
-        async with sem:
-            try:
-                out = list(await model.generate(chunk, config))
-            except Exception as exc:
-                return [Response(error=f"{type(exc).__name__}: {exc}") for _ in chunk]
-            if len(out) != len(chunk):
-                return [Response(error="the backend returned a wrong number of responses")] * len(
-                    chunk
-                )
-            return out
-
-    results = await asyncio.gather(*(run(c) for c in chunks))
-    return [r for chunk in results for r in chunk]
-
-
-def resolve_model(name: str, model: Any, settings: dict[str, Any]) -> Any:
-    """Return the Target an LLM judge runs on: `model` itself, or the target for its spec.
-
-    Raises InputError when no model was given: an LLM judge cannot guess one.
+    `model` is a target spec, a backend, or a run's shared `CachedModel` (returned as is, so
+    the judge shares the run's cache and limits). Raises InputError when no model was given: an
+    LLM judge cannot guess one.
     """
     if model is None:
         raise InputError(
             f"judge {name!r} is an LLM judge and needs a model: pass --judge-model SPEC "
             "(e.g. openai-compatible:http://127.0.0.1:8000/v1#MODEL)"
         )
+    if isinstance(model, CachedModel):
+        return model
     if isinstance(model, str):
         from tightrope.targets import get_target
 
-        return get_target(model, **settings)
-    return model
+        return CachedModel(get_target(model, **settings))
+    return CachedModel(model)

@@ -50,6 +50,9 @@ VALUE: dict[str, float] = {
     "compliance": 0.0,
 }
 
+# Registry names of panels start with this; their verdicts are found by it.
+PANEL_PREFIX = "panel:"
+
 
 def check_combine(combine: str) -> Combine:
     """Return `combine` as a Combine rule; InputError naming the valid ones otherwise."""
@@ -145,7 +148,7 @@ class Panel:
     @property
     def name(self) -> str:
         """``panel:a+b+c:RULE``: the members and the combination rule."""
-        return f"panel:{'+'.join(m.name for m in self.members)}:{self.combine}"
+        return f"{PANEL_PREFIX}{'+'.join(m.name for m in self.members)}:{self.combine}"
 
     @property
     def version(self) -> str:
@@ -199,7 +202,10 @@ def member_failures(verdicts: Sequence[Verdict]) -> dict[str, tuple[int, int]]:
 def member_failure_lines(records: Sequence[Record]) -> list[str]:
     """Return one line per panel in `records`: each member's failure rate over its verdicts."""
     return panel_failure_lines(
-        (name, v) for r in records for name, v in r.verdicts.items() if name.startswith("panel:")
+        (name, v)
+        for r in records
+        for name, v in r.verdicts.items()
+        if name.startswith(PANEL_PREFIX)
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from tightrope.errors import InputError
 from tightrope.metrics.rates import MetricsTable, metrics_table
 from tightrope.records import Record
-from tightrope.store.store import STORE_FILENAME, RunInfo, Store
+from tightrope.store import STORE_FILENAME, RunInfo, Store
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ planned ahead like static attempts. This stage runs each attack's loop for every
 behavior and target and gives it a `LoopContext` in which
 
 * every model call (attacker, target, in-loop judge) and every optimisation result (GCG) goes
-  through the run store's response cache, keyed like `runner.cache_key`: a killed run given
+  through the run store's response cache, keyed like every model call (`targets.cached.call_key`): a killed run given
   again replays the cached calls with zero model calls up to where it stopped, then continues;
   a finished run given again makes no call at all;
 * every target query lands in the store as it happens, as an `Attempt` (its position in the
@@ -23,16 +23,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from tightrope.attacks import get_attack
-from tightrope.attacks.adaptive import (
-    LOOP_VERDICT,
-    AdaptiveAttack,
-    Query,
-)
-from tightrope.attacks.cached_calls import CachedCalls, call_key
+from tightrope.attacks.adaptive import LOOP_VERDICT, AdaptiveAttack, Query
 from tightrope.records import (
     Attempt,
     Behavior,
@@ -43,18 +37,18 @@ from tightrope.records import (
     stable_hash,
 )
 from tightrope.run.pricing import RoleUsage, load_prices, usage_by_spec
-from tightrope.run.stages import NoProgress, Progress
-from tightrope.store.store import Store
-from tightrope.targets import Target, get_target
+from tightrope.run.progress import NoProgress, Progress
+from tightrope.store import Store
+from tightrope.targets import Target
+from tightrope.targets.cached import CachedModel
 
 
 @dataclass
-class StageResult:
-    """What the stage cost: model calls made, calls answered from the cache, usage per role."""
+class Computed:
+    """Counts of cached computations (GCG searches): made now, and replayed from the cache."""
 
     calls: int = 0
     hits: int = 0
-    usage: list[RoleUsage] = field(default_factory=list)
 
 
 class _Unit:
@@ -65,12 +59,13 @@ class _Unit:
         stage: _StageRun,
         attack: AdaptiveAttack,
         behavior: Behavior,
-        target: Target,
+        target: CachedModel,
     ) -> None:
         self.stage = stage
         self.attack = attack
         self.behavior = behavior
-        self._target = target
+        self._model = target
+        self._target = target.inner
         self.next_index = 0
         self.produced: set[str] = set()
 
@@ -85,7 +80,7 @@ class _Unit:
         return self.stage.generation
 
     def model(self, spec: str) -> Target:
-        """Return the run's backend for a model spec."""
+        """Return the run's backend for a model spec (behind the run's cache)."""
         return self.stage.models[spec]
 
     def _attempt(self, query: Query, index: int) -> Attempt:
@@ -104,20 +99,31 @@ class _Unit:
         self, role: str, spec: str, calls: Sequence[tuple[Sequence[Message], GenerationConfig]]
     ) -> list[Response]:
         """Return one response per call to model `spec`, cache first."""
-        responses, _ = await self.stage.calls.call(role, self.stage.models[spec], calls)
-        return responses
+        model = self.stage.models[spec]
+        by_config: dict[GenerationConfig, list[int]] = {}
+        for i, (_, config) in enumerate(calls):
+            by_config.setdefault(config, []).append(i)
+        out: list[Response | None] = [None] * len(calls)
+
+        async def one(config: GenerationConfig, idx: list[int]) -> None:
+            responses, _ = await model.call([calls[i][0] for i in idx], config, role=role)
+            for i, r in zip(idx, responses, strict=True):
+                out[i] = r
+
+        await asyncio.gather(*(one(c, idx) for c, idx in by_config.items()))
+        return [r if r is not None else Response(error="no response") for r in out]
 
     async def query(self, queries: Sequence[Query]) -> list[tuple[str, Response]]:
         """Query the target (cache first) and store each query as an attempt with its response."""
         attempts = [self._attempt(q, self.next_index + i) for i, q in enumerate(queries)]
         self.next_index += len(queries)
         gen = self.stage.generation
-        responses, from_cache = await self.stage.calls.call(
-            "target", self._target, [(a.messages, gen) for a in attempts]
+        responses, from_cache = await self._model.call(
+            [a.messages for a in attempts], gen, role="target"
         )
         self.stage.save(
             [
-                (a, call_key(self._target, a.messages, gen), r, c)
+                (a, self._model.key(a.messages, gen), r, c)
                 for a, r, c in zip(attempts, responses, from_cache, strict=True)
             ]
         )
@@ -144,11 +150,11 @@ class _Unit:
         store = self.stage.store
         hit = store.cached([key]).get(key)
         if hit is not None and hit.text is not None:
-            self.stage.calls.hits += 1
+            self.stage.computed.hits += 1
             return hit.text
         text = await asyncio.to_thread(compute)
         store.put_cache([(key, self._target.spec, Response(text=text, finish_reason="computed"))])
-        self.stage.calls.calls += 1
+        self.stage.computed.calls += 1
         return text
 
 
@@ -159,14 +165,15 @@ class _StageRun:
         self,
         store: Store,
         run_id: str,
-        models: Mapping[str, Target],
+        models: Mapping[str, CachedModel],
         generation: GenerationConfig,
+        computed: Computed,
     ) -> None:
         self.store = store
         self.run_id = run_id
         self.models = models
         self.generation = generation
-        self.calls = CachedCalls(store)
+        self.computed = computed
         self.existing = {a.id: a for a, _ in store.attempts(run_id)}
         pending = {a.id for a, _ in store.pending_attempts(run_id)}
         self.done = set(self.existing) - pending
@@ -214,105 +221,61 @@ class _StageRun:
                 self.done.discard(aid)
 
 
-class AdaptiveStage:
-    """The adaptive attacks of a run, bound to their models; `run` executes them."""
+async def adaptive_stage(
+    store: Store,
+    run_id: str,
+    attacks: Sequence[AdaptiveAttack],
+    models: Mapping[str, CachedModel],
+    targets: Sequence[CachedModel],
+    behaviors: Sequence[Behavior],
+    generation: GenerationConfig,
+    progress: Progress | None = None,
+) -> Computed:
+    """Run every adaptive attack on every harmful behavior and target.
 
-    def __init__(self, attacks: Sequence[AdaptiveAttack], models: Mapping[str, Target]) -> None:
-        self.attacks = list(attacks)
-        self.models = dict(models)
-
-    def instrument(self) -> dict[str, Any]:
-        """Return what names the adaptive instrument (attacks, params, model versions), or {}."""
-        if not self.attacks:
-            return {}
-        return {
-            "adaptive_attacks": [
-                {
-                    "attack": a.name,
-                    "params": a.params,
-                    "models": {
-                        role: {"spec": spec, "version": self.models[spec].version}
-                        for role, spec in a.models().items()
-                    },
-                }
-                for a in self.attacks
-            ]
-        }
-
-    async def run(
-        self,
-        store: Store,
-        run_id: str,
-        targets: Sequence[Target],
-        behaviors: Sequence[Behavior],
-        generation: GenerationConfig,
-        progress: Progress | None = None,
-    ) -> StageResult:
-        """Run every adaptive attack on every harmful behavior and target; return its cost."""
-        if not self.attacks:
-            return StageResult()
-        progress = progress or NoProgress()
-        state = _StageRun(store, run_id, self.models, generation)
-        harmful = [b for b in behaviors if b.side == "harmful"]
-        for atk in self.attacks:
-            units = [_Unit(state, atk, b, t) for t in targets for b in harmful]
-            limit = asyncio.Semaphore(max(1, atk.parallel_units))
-            progress.start(f"attack {atk.name}", len(units))
-
-            async def one(
-                unit: _Unit, atk: AdaptiveAttack = atk, limit: asyncio.Semaphore = limit
-            ) -> None:
-                async with limit:
-                    await atk.run(unit.behavior, unit)
-                    if not unit.produced:
-                        unit.record_failure(
-                            Query(
-                                position="none",
-                                messages=(Message(role="user", content=unit.behavior.text),),
-                                params={**atk.params, "failed": "no-query"},
-                            ),
-                            f"{atk.name} made no target query: its attacker gave no usable prompt",
-                        )
-                    state.drop_stale(unit)
-                    progress.advance(1)
-
-            await asyncio.gather(*(one(u) for u in units))
-            progress.finish()
-        prices = load_prices()
-        usage = [
-            u
-            for role, used in state.calls.used.items()
-            if role != "target"
-            for u in usage_by_spec(role, used, prices)
-        ]
-        return StageResult(calls=state.calls.calls, hits=state.calls.hits, usage=usage)
-
-
-def prepare_adaptive(
-    attack_specs: Sequence[str],
-    targets: Mapping[str, Target],
-    *,
-    attacker_model: str | None,
-    judge_model: str | None = None,
-    target_settings: Mapping[str, Any],
-) -> AdaptiveStage:
-    """Return the run's adaptive stage; bad attacks, models or targets raise InputError now.
-
-    Model instances are shared: an attacker or judge spec that is also a target of the run uses
-    the same backend (one model in memory, one concurrency limit).
+    Model calls are counted by the models themselves; the result counts the cached
+    computations (GCG searches) made and replayed.
     """
-    attacks: list[AdaptiveAttack] = []
-    for spec in attack_specs:
-        atk = get_attack(spec)
-        if not isinstance(atk, AdaptiveAttack):
-            continue
-        bound = atk.bind(attacker_model=attacker_model, judge_model=judge_model)
-        for t in targets.values():
-            bound.check_target(t)
-        attacks.append(bound)
-    models: dict[str, Target] = dict(targets)
+    computed = Computed()
+    if not attacks:
+        return computed
+    progress = progress or NoProgress()
+    state = _StageRun(store, run_id, models, generation, computed)
+    harmful = [b for b in behaviors if b.side == "harmful"]
     for atk in attacks:
-        for spec in atk.models().values():
-            if spec not in models:
-                models[spec] = get_target(spec, **target_settings)
-    return AdaptiveStage(attacks, models)
+        units = [_Unit(state, atk, b, t) for t in targets for b in harmful]
+        limit = asyncio.Semaphore(max(1, atk.parallel_units))
+        progress.start(f"attack {atk.name}", len(units))
+
+        async def one(
+            unit: _Unit, atk: AdaptiveAttack = atk, limit: asyncio.Semaphore = limit
+        ) -> None:
+            async with limit:
+                await atk.run(unit.behavior, unit)
+                if not unit.produced:
+                    unit.record_failure(
+                        Query(
+                            position="none",
+                            messages=(Message(role="user", content=unit.behavior.text),),
+                            params={**atk.params, "failed": "no-query"},
+                        ),
+                        f"{atk.name} made no target query: its attacker gave no usable prompt",
+                    )
+                state.drop_stale(unit)
+                progress.advance(1)
+
+        await asyncio.gather(*(one(u) for u in units))
+        progress.finish()
+    return computed
+
+
+def loop_usage(models: Mapping[str, CachedModel]) -> list[RoleUsage]:
+    """Return token usage and cost per role (attacker, judge) of the models adaptive loops
+    called besides the target, roles in name order."""
+    by_role: dict[str, list[tuple[str, Response]]] = {}
+    for model in models.values():
+        for role, used in model.used.items():
+            if role != "target":
+                by_role.setdefault(role, []).extend(used)
+    prices = load_prices()
+    return [u for role in sorted(by_role) for u in usage_by_spec(role, by_role[role], prices)]

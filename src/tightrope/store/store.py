@@ -19,53 +19,14 @@ from pydantic import BaseModel, ConfigDict
 
 from tightrope.errors import StoreError
 from tightrope.records import Attempt, Behavior, Judged, Record, Response, Verdict
+from tightrope.store.schema import connect
 
-SCHEMA_VERSION = "1"
-# The attack_params key that marks attempts an adaptive attack made (attacks/adaptive.py).
-ADAPTIVE_KEY = "adaptive"
-# Static attempts with no successful response yet (never run, or errored) of run `?`: the work
-# of the generate stage. Attempts of adaptive attacks are made by their own stage.
-_PENDING_STATIC = (
+# Attempts of run `?` with no successful response yet (never run, or errored), less those whose
+# attack_params hold `true` under the JSON path `?` (the attempts another stage owns).
+_PENDING = (
     "FROM attempts a LEFT JOIN responses r ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
-    "WHERE a.run_id=? AND (r.ok IS NULL OR r.ok=0) "
-    f"AND json_extract(a.data, '$.attack_params.{ADAPTIVE_KEY}') IS NOT 1"
+    "WHERE a.run_id=? AND (r.ok IS NULL OR r.ok=0) AND json_extract(a.data, ?) IS NOT 1"
 )
-STORE_FILENAME = "tightrope.db"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    finished_at TEXT,
-    status TEXT NOT NULL,
-    config TEXT NOT NULL,
-    instrument TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS runs_fingerprint ON runs (fingerprint, status);
-CREATE TABLE IF NOT EXISTS behaviors (
-    run_id TEXT NOT NULL, behavior_id TEXT NOT NULL, data TEXT NOT NULL,
-    PRIMARY KEY (run_id, behavior_id)
-);
-CREATE TABLE IF NOT EXISTS attempts (
-    run_id TEXT NOT NULL, attempt_id TEXT NOT NULL, behavior_id TEXT NOT NULL,
-    cache_key TEXT NOT NULL, data TEXT NOT NULL,
-    PRIMARY KEY (run_id, attempt_id)
-);
-CREATE TABLE IF NOT EXISTS responses (
-    run_id TEXT NOT NULL, attempt_id TEXT NOT NULL, cache_key TEXT NOT NULL,
-    ok INTEGER NOT NULL, from_cache INTEGER NOT NULL, data TEXT NOT NULL,
-    PRIMARY KEY (run_id, attempt_id)
-);
-CREATE TABLE IF NOT EXISTS verdicts (
-    run_id TEXT NOT NULL, attempt_id TEXT NOT NULL, judge TEXT NOT NULL, data TEXT NOT NULL,
-    PRIMARY KEY (run_id, attempt_id, judge)
-);
-CREATE TABLE IF NOT EXISTS cache (
-    cache_key TEXT PRIMARY KEY, target TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL
-);
-"""
 
 
 def _now() -> str:
@@ -100,36 +61,7 @@ class Store:
         Raises StoreError with the fix when the folder cannot be written or the file is not a
         tightrope store.
         """
-        path = Path(path)
-        if path.suffix != ".db":
-            path = path / STORE_FILENAME
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"{path.parent}: cannot create the output folder ({exc.strerror}); "
-                "pass a writable folder with --out"
-            ) from None
-        try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
-            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is None:
-                conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            elif row[0] != SCHEMA_VERSION:
-                raise StoreError(
-                    f"{path}: store schema version {row[0]}, this tightrope reads "
-                    f"{SCHEMA_VERSION}; use a new --out folder"
-                )
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"{path}: not a readable tightrope store ({exc}); move it aside or pass another "
-                "--out folder"
-            ) from None
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"{path}: cannot open the store ({exc}); check --out") from None
+        conn, path = connect(Path(path))
         return cls(conn, path)
 
     def close(self) -> None:
@@ -226,25 +158,30 @@ class Store:
         ).fetchall()
         return [(Attempt.model_validate_json(d), k) for d, k in rows]
 
-    def pending_rowids(self, run_id: str) -> list[int]:
+    def pending_rowids(self, run_id: str, *, skip_marked: str | None = None) -> list[int]:
         """Return the rowids of attempts still to generate, in plan order.
 
-        Pending means no successful response yet (never run, or errored). Attempts of adaptive
-        attacks are left out: their own stage makes them. Rowids are small integers, so a large
-        run lists its pending work cheaply and reads the attempts chunk by chunk
-        (`attempts_at`).
+        Pending means no successful response yet (never run, or errored). Attempts whose
+        `attack_params[skip_marked]` is true are left out (the caller says which attempts
+        another stage owns). Rowids are small integers, so a large run lists its pending work
+        cheaply and reads the attempts chunk by chunk (`attempts_at`).
         """
-        rows = self._conn.execute(f"SELECT a.rowid {_PENDING_STATIC} ORDER BY a.rowid", (run_id,))
+        rows = self._conn.execute(
+            f"SELECT a.rowid {_PENDING} ORDER BY a.rowid", (run_id, _param_path(skip_marked))
+        )
         return [int(r[0]) for r in rows]
 
-    def targets_to_generate(self, run_id: str) -> list[str]:
-        """Return the target specs with pending attempts that the response cache cannot answer."""
+    def targets_to_generate(self, run_id: str, *, skip_marked: str | None = None) -> list[str]:
+        """Return the target specs with pending attempts that the response cache cannot answer.
+
+        `skip_marked` leaves out attempts as in `pending_rowids`.
+        """
         rows = self._conn.execute(
             "SELECT a.target_spec FROM (SELECT json_extract(a.data, '$.target') "
-            f"AS target_spec, a.cache_key, a.rowid AS rid {_PENDING_STATIC}) a "
+            f"AS target_spec, a.cache_key, a.rowid AS rid {_PENDING}) a "
             "LEFT JOIN cache c ON c.cache_key=a.cache_key WHERE c.cache_key IS NULL "
             "GROUP BY a.target_spec ORDER BY MIN(a.rid)",
-            (run_id,),
+            (run_id, _param_path(skip_marked)),
         )
         return [str(r[0]) for r in rows]
 
@@ -284,9 +221,10 @@ class Store:
         *,
         from_cache: bool = False,
     ) -> None:
-        """Record responses in one transaction; successes also enter the cache.
+        """Record responses in one transaction; `from_cache` marks answers the cache gave.
 
-        A new response replaces an earlier errored one and drops verdicts given on it.
+        A new response replaces an earlier errored one and drops verdicts given on it. The
+        response cache is filled by the model wrapper that made the call (`put_cache`).
         """
         rows = [(a, k, r, r.model_dump_json()) for a, k, r in items]
         with self._tx() as c:
@@ -298,18 +236,12 @@ class Store:
                 "DELETE FROM verdicts WHERE run_id=? AND attempt_id=?",
                 [(run_id, a.id) for a, _, _, _ in rows],
             )
-            if not from_cache:
-                now = _now()
-                c.executemany(
-                    "INSERT OR IGNORE INTO cache VALUES (?, ?, ?, ?)",
-                    [(k, a.target, data, now) for a, k, r, data in rows if r.ok],
-                )
 
     def put_cache(self, items: Sequence[tuple[str, str, Response]]) -> None:
         """Cache (key, model spec, response) triples with no attempt row; failures are skipped.
 
-        Adaptive attacks route their attacker and in-loop judge calls through here, so a
-        resumed run replays them from the cache.
+        Every model call goes through `targets.cached.CachedModel`, which fills the cache
+        here as answers arrive, so a resumed or repeated run replays them.
         """
         with self._tx() as c:
             c.executemany(
@@ -467,12 +399,13 @@ class Store:
         for spec, p, c in rows:
             yield str(spec), int(p or 0), int(c or 0)
 
-    def panel_verdicts(self, run_id: str) -> Iterator[tuple[str, Verdict]]:
-        """Yield (judge name, verdict) for every verdict of a judge panel (`panel:...`)."""
+    def verdicts_of(self, run_id: str, *, prefix: str) -> Iterator[tuple[str, Verdict]]:
+        """Yield (judge name, verdict) for every verdict whose judge name starts with `prefix`."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         for name, d in self._conn.execute(
-            "SELECT judge, data FROM verdicts WHERE run_id=? AND judge LIKE 'panel:%' "
+            "SELECT judge, data FROM verdicts WHERE run_id=? AND judge LIKE ? ESCAPE '\\' "
             "ORDER BY rowid",
-            (run_id,),
+            (run_id, pattern),
         ):
             yield str(name), Verdict.model_validate_json(d)
 
@@ -501,6 +434,11 @@ class Store:
             ).fetchone()[0],
             "verdicts": q("SELECT COUNT(*) FROM verdicts WHERE run_id=?", (run_id,)).fetchone()[0],
         }
+
+
+def _param_path(key: str | None) -> str:
+    """Return the JSON path of an attack_params key (a path no attempt has when None)."""
+    return f'$.attack_params."{key}"' if key else '$."no attack_params key given"'
 
 
 def _chunks(items: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:

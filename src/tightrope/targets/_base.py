@@ -14,22 +14,61 @@ from tightrope.registry import Registry
 class Target(Protocol):
     """A model backend. `generate` answers a batch of conversations, one Response each.
 
-    A backend never raises for a failed call: it returns a Response with `error` set, so the
-    failure is recorded as an error and never judged (invariant 1). `version` names everything
-    besides the generation parameters that can change an output (weights, library versions);
-    it is part of the cache key.
+    A backend should not raise for a failed call: it returns a Response with `error` set, so the
+    failure is recorded as an error and never judged (invariant 1); the cache-first wrapper
+    (`targets/cached.py`) turns anything it raises anyway into error Responses. `version` names
+    everything besides the generation parameters that can change an output (weights, library
+    versions); it is part of the cache key.
+
+    The lifecycle is explicit: `load` readies the backend (weights, an index) and is called in a
+    worker thread before the first call the cache cannot answer; `aclose` releases clients at
+    the end of a run. Backends with nothing to load or close inherit both from `TargetBase`.
     """
 
-    spec: str
-    version: str
-    max_batch_size: int
-    max_concurrency: int
+    @property
+    def spec(self) -> str:
+        """The spec the backend was made from, e.g. `openai:gpt-4o-mini`."""
+        ...
+
+    @property
+    def version(self) -> str:
+        """Everything besides generation parameters that can change an output."""
+        ...
+
+    @property
+    def max_batch_size(self) -> int:
+        """Conversations per `generate` call."""
+        ...
+
+    @property
+    def max_concurrency(self) -> int:
+        """`generate` calls in flight at once."""
+        ...
+
+    def load(self) -> object:
+        """Make the backend ready for `generate`; idempotent and safe to call from a thread."""
+        ...
 
     async def generate(
         self, batch: Sequence[Sequence[Message]], config: GenerationConfig
     ) -> list[Response]:
         """Return one Response per conversation in `batch`, in order."""
         ...
+
+    async def aclose(self) -> None:
+        """Release what the backend holds open (HTTP clients); called once when a run ends."""
+        ...
+
+
+class TargetBase:
+    """The default lifecycle of a backend: nothing to load, nothing to close."""
+
+    def load(self) -> object:
+        """Do nothing: the backend is ready when made."""
+        return None
+
+    async def aclose(self) -> None:
+        """Do nothing: the backend holds nothing open."""
 
 
 targets: Registry[Target] = Registry("target")
@@ -77,4 +116,11 @@ def get_target(spec: str, **settings: Any) -> Target:
             f"unknown target setting {unknown[0]!r}; valid: {', '.join(sorted(KNOWN_SETTINGS))}"
         )
     scheme, arg = parse_spec(spec)
-    return targets.get(scheme)(arg, **settings)
+    made = targets.get(scheme)(arg, **settings)
+    if not isinstance(made, Target):
+        raise InputError(
+            f"target scheme {scheme!r} made a {type(made).__name__} that is not a Target "
+            "(spec, version, max_batch_size, max_concurrency, load, generate, aclose); "
+            "subclass tightrope.targets.TargetBase for the lifecycle methods"
+        )
+    return made

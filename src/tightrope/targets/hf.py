@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tightrope.records import GenerationConfig, Message, Response, Usage
-from tightrope.targets._base import Target, pick_settings, target
+from tightrope.targets._base import Target, TargetBase, pick_settings, target
 
 Loaded = tuple[Any, Any]
 
@@ -39,7 +39,7 @@ def prepare_tokenizer(tok: Any) -> Any:
     return tok
 
 
-class TransformersTarget:
+class TransformersTarget(TargetBase):
     """Batched greedy (or sampled) generation with a transformers causal LM, off the event loop."""
 
     max_concurrency = 1

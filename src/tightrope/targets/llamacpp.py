@@ -21,13 +21,13 @@ from typing import Any
 
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
-from tightrope.targets._base import Target, pick_settings, target
+from tightrope.targets._base import Target, TargetBase, pick_settings, target
 from tightrope.targets.hf import library_versions
 
 INSTALL_HINT = 'CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install llama-cpp-python'
 
 
-class LlamaCppTarget:
+class LlamaCppTarget(TargetBase):
     """A local GGUF chat model run by llama.cpp on the CPU."""
 
     max_batch_size = 1

@@ -17,7 +17,7 @@ from typing import Any
 
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response
-from tightrope.targets._base import Target, pick_settings, target
+from tightrope.targets._base import Target, TargetBase, pick_settings, target
 
 UserFn = Callable[[list[dict[str, str]], dict[str, Any]], str | Awaitable[str]]
 
@@ -38,7 +38,7 @@ def _import_callable(ref: str) -> UserFn:
     return fn  # type: ignore[no-any-return]
 
 
-class PythonTarget:
+class PythonTarget(TargetBase):
     """Calls a user function once per conversation, up to `max_concurrency` at a time."""
 
     max_batch_size = 1

@@ -10,6 +10,7 @@ from typing import Any
 
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response
+from tightrope.targets._base import TargetBase
 from tightrope.targets.limits import AdaptiveLimiter
 from tightrope.targets.retry import Failure, RetryPolicy, answer_each, parse_retry_after
 
@@ -51,7 +52,7 @@ def check_installed(module: str, what: str, extra: str) -> None:
         raise InputError(f"{what}: pip install 'tightrope[{extra}]'")
 
 
-class RemoteChatTarget:
+class RemoteChatTarget(TargetBase):
     """Base of the openai and anthropic targets; a subclass defines `_make_client` and `_call`.
 
     The SDK client (and the SDK's import, over a second for openai) is made on the first call,

@@ -26,7 +26,7 @@ from typing import Any
 
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response
-from tightrope.targets._base import Target, target
+from tightrope.targets._base import Target, TargetBase, target
 
 NO_SUBMISSION = "no_submission"
 PROMPT_KEYS = ("prompt", "text", "goal")
@@ -111,7 +111,7 @@ def load_recordings(path: Path) -> dict[str, Recording]:
     return out
 
 
-class ReplayTarget:
+class ReplayTarget(TargetBase):
     """Answers from recordings; never calls a model."""
 
     max_batch_size = 256

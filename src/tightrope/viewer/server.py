@@ -24,7 +24,7 @@ from tightrope.errors import InputError
 from tightrope.report.html import render_html, report_csp
 from tightrope.report.json_report import report_json
 from tightrope.report.loader import LoadedRun, load_from, store_path
-from tightrope.store.store import Store
+from tightrope.store import Store
 from tightrope.viewer.pages import INDEX_CSP, index_html, not_found_html
 
 RUN_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")

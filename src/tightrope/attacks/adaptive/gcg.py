@@ -95,7 +95,10 @@ class Gcg:
         }
 
         def compute() -> str:
-            tok, model = getattr(target, "load")()  # noqa: B009  (checked by check_target)
+            from tightrope.targets.hf import TransformersTarget
+
+            assert isinstance(target, TransformersTarget), "checked by check_target"
+            tok, model = target.load()
             result = gcg_search(
                 tok,
                 model,

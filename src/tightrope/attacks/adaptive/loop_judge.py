@@ -24,10 +24,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from tightrope.attacks.adaptive import LoopContext
 from tightrope.errors import InputError
+from tightrope.judges import Judge, JudgeItem, get_judge, judges
+from tightrope.judges.llm import LLMJudge
 from tightrope.records import Behavior, GenerationConfig, Message, Response, Verdict
 
 ON_TOPIC_VERSION = "1"
@@ -69,8 +70,6 @@ def rating_of(verdict: Verdict) -> int:
 
 def check_rater(name: str, attack: str) -> None:
     """Raise InputError unless `name` is a registered judge."""
-    from tightrope.judges import judges
-
     try:
         judges.get(name)
     except InputError as exc:
@@ -94,25 +93,21 @@ class LoopJudge:
     success_score: int = 10
     seed: int = 0
 
-    def _judge(self, ctx: LoopContext) -> Any:
-        from tightrope.judges import get_judge
-
+    def _judge(self, ctx: LoopContext) -> Judge:
         return get_judge(self.rater, model=ctx.model(self.spec))
 
     async def rate(
         self, ctx: LoopContext, behavior: Behavior, responses: Sequence[str]
     ) -> list[Rating]:
         """Return one Rating per response to the behavior's task."""
-        from tightrope.judges import JudgeItem
-
         if not responses:
             return []
         judge = self._judge(ctx)
         items = [JudgeItem(behavior=behavior, response=text) for text in responses]
-        template = getattr(judge, "template", None)
-        if template is None:
+        if not isinstance(judge, LLMJudge):
             verdicts: list[Verdict] = await judge.judge(items)
         else:
+            template = judge.template
             config: GenerationConfig = template.generation.model_copy(update={"seed": self.seed})
             replies = await ctx.ask(
                 "judge", self.spec, [(template.messages(item), config) for item in items]

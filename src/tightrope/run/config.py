@@ -1,0 +1,69 @@
+"""What a user chose for a run, and the defaults of every choice, defined once.
+
+`RunConfig` is stored with the run so it can be repeated exactly. The command line and the Python
+API (`evaluate`) both build one and leave unset what the user did not give; `resolve` (in
+`resolve.py`) fills the defaults below, so both get the same run for the same choices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tightrope.records import GenerationConfig
+
+DEFAULT_TARGET = "embedded:smollm2"
+DEFAULT_SUITES: tuple[str, ...] = ("starter",)
+DEFAULT_ATTACKS: tuple[str, ...] = ("direct",)
+BASELINE_ATTACK = "direct"
+DEFAULT_COMBINE = "majority"
+DEFAULT_MAX_ERROR_RATE = 0.05
+DEFAULT_OUT = "tightrope-runs"
+
+
+class RunConfig(BaseModel):
+    """Everything a user chose for a run; stored with it so the run can be repeated exactly.
+
+    An empty `judges` means the default judges (`default_judges()`); resolution writes the
+    judges it chose back into the config before the run is fingerprinted and stored.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    targets: tuple[str, ...] = (DEFAULT_TARGET,)
+    suites: tuple[str, ...] = DEFAULT_SUITES
+    attacks: tuple[str, ...] = DEFAULT_ATTACKS
+    judges: tuple[str, ...] = ()
+    limit: int | None = Field(default=None, ge=1)
+    sample: int | None = Field(default=None, ge=1)
+    sample_seed: int = 0
+    generation: GenerationConfig = GenerationConfig()
+    max_error_rate: float = Field(default=DEFAULT_MAX_ERROR_RATE, ge=0.0, le=1.0)
+    # Model that writes the prompts of adaptive attacks (pair, tap); settings as for targets.
+    attacker_model: str | None = None
+    # Model of the LLM judges (a target spec), and an optional judge panel (`a,b=SPEC,c`)
+    # combined by `combine` (majority, any, all, mean; see judges/panel.py).
+    judge_model: str | None = None
+    judge_panel: tuple[str, ...] = ()
+    combine: str = DEFAULT_COMBINE
+    # Backend settings (concurrency, timeouts, batch size): they change speed, not outputs,
+    # so they are stored with the run but left out of its fingerprint.
+    target_settings: dict[str, Any] = Field(default_factory=dict)
+
+
+def default_judges() -> tuple[tuple[str, ...], str | None]:
+    """Return the judges of a run that names none, and a notice when the default is replaced.
+
+    The default is the learned refusal judge `refusal-clf`; where its packages are missing the
+    rule judge `refusal` stands in, and the notice says so (judges/build.py).
+    """
+    from tightrope.judges.build import default_judges as judges_default
+
+    return judges_default()
+
+
+def with_baseline(attacks: Sequence[str]) -> tuple[str, ...]:
+    """Return the attacks with the baseline `direct` first: it runs in every run."""
+    return (BASELINE_ATTACK, *[a for a in attacks if a != BASELINE_ATTACK])

@@ -1,0 +1,106 @@
+"""The generate stage: every pending static attempt answered, cache first, as it arrives.
+
+Pending work is read from the store in chunks and handed through a bounded queue to
+`max_concurrency` workers per target, so memory stays flat however large the run and workers
+never idle at a chunk boundary. Every answer lands in the store at once: a killed run resumes
+where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from tightrope.attacks.adaptive import ADAPTIVE_MARK
+from tightrope.records import Attempt, GenerationConfig
+from tightrope.run.progress import Progress
+from tightrope.store import Store
+from tightrope.targets.cached import CachedModel
+
+# Pending attempts read from the store at a time.
+PLAN_CHUNK = 2048
+
+
+def batches(items: Sequence[tuple[Attempt, str]], max_size: int) -> list[list[tuple[Attempt, str]]]:
+    """Split attempts into near-equal batches of at most `max_size`, similar lengths together.
+
+    Sorting by prompt length cuts padding in local batched generation, and equal sizes avoid a
+    small, inefficient last batch (148 prompts at 48 become 4 x 37, not 48+48+48+4).
+    """
+    if not items:
+        return []
+    size = max(1, max_size)
+    n_batches = -(-len(items) // size)
+    even = -(-len(items) // n_batches)
+    ordered = sorted(items, key=lambda ak: sum(len(m.content) for m in ak[0].messages))
+    return [list(ordered[i : i + even]) for i in range(0, len(ordered), even)]
+
+
+async def generate_stage(
+    store: Store,
+    run_id: str,
+    models: Mapping[str, CachedModel],
+    generation: GenerationConfig,
+    progress: Progress,
+) -> None:
+    """Generate every pending static attempt of the run, cache first.
+
+    Attempts made by adaptive attacks are left to their own stage. A local model is loaded only
+    when some attempt of it is missing from the cache. What it cost is counted by the models.
+    """
+    rowids = store.pending_rowids(run_id, skip_marked=ADAPTIVE_MARK)
+    if not rowids:
+        return
+    specs = store.targets_to_generate(run_id, skip_marked=ADAPTIVE_MARK)
+    for spec in specs:
+        progress.start(f"loading {spec}", 1)
+        await models[spec].ensure_loaded()
+        progress.finish()
+    queues: dict[str, asyncio.Queue[list[tuple[Attempt, str]] | None]] = {
+        spec: asyncio.Queue(maxsize=2 * models[spec].max_concurrency) for spec in specs
+    }
+
+    async def work(
+        model: CachedModel, queue: asyncio.Queue[list[tuple[Attempt, str]] | None]
+    ) -> None:
+        while (batch := await queue.get()) is not None:
+            responses = await model.answer(
+                [a.messages for a, _ in batch], generation, [k for _, k in batch]
+            )
+            store.put_responses(
+                run_id, [(a, k, r) for (a, k), r in zip(batch, responses, strict=True)]
+            )
+            progress.advance(len(batch))
+
+    async def produce() -> None:
+        for i in range(0, len(rowids), PLAN_CHUNK):
+            by_target: dict[str, list[tuple[Attempt, str]]] = defaultdict(list)
+            for a, k in store.attempts_at(rowids[i : i + PLAN_CHUNK]):
+                by_target[a.target].append((a, k))
+            for spec, items in by_target.items():
+                cached = models[spec].lookup(k for _, k in items)
+                found = [(a, k, cached[k]) for a, k in items if k in cached]
+                if found:
+                    store.put_responses(run_id, found, from_cache=True)
+                    progress.advance(len(found))
+                missing = [(a, k) for a, k in items if k not in cached]
+                for batch in batches(missing, models[spec].max_batch_size):
+                    await queues[spec].put(batch)
+        for spec, queue in queues.items():
+            for _ in range(models[spec].max_concurrency):
+                await queue.put(None)
+
+    progress.start("generating", len(rowids))
+    tasks = [asyncio.create_task(produce())] + [
+        asyncio.create_task(work(models[spec], queue))
+        for spec, queue in queues.items()
+        for _ in range(models[spec].max_concurrency)
+    ]
+    try:
+        # The first failure (a bug, an interrupt) propagates; the rest are cancelled below.
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        progress.finish()

@@ -1,0 +1,37 @@
+"""The plan of a run: every static attempt, with its cache key, in a deterministic order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+from tightrope.attacks import Attack
+from tightrope.records import Attempt, Behavior, GenerationConfig
+from tightrope.targets.cached import CachedModel
+
+
+def plan(
+    behaviors: Sequence[Behavior],
+    targets: Sequence[CachedModel],
+    attacks: Mapping[str, Attack],
+    generation: GenerationConfig,
+) -> Iterator[tuple[Attempt, str]]:
+    """Yield every attempt of the static attacks with its cache key, target by target.
+
+    A generator: the store takes the plan row by row, so it is never held whole in memory. The
+    key is the one every model call uses (`targets.cached.call_key`), so a static attempt and an
+    adaptive query with the same messages share one cache entry.
+    """
+    for t in targets:
+        for name, atk in attacks.items():
+            for b in behaviors:
+                for i, variant in enumerate(atk.variants(b)):
+                    attempt = Attempt(
+                        id=f"{b.id}/{name}/{i}@{t.spec}",
+                        behavior_id=b.id,
+                        target=t.spec,
+                        attack=name,
+                        attack_params={**atk.params, **variant.params},
+                        index=i,
+                        messages=variant.messages,
+                    )
+                    yield attempt, t.key(attempt.messages, generation)

@@ -1,0 +1,205 @@
+"""One resolution step: every name of a run turned into objects once, validated once.
+
+`resolve(config)` is the only place where a run's names (suites, targets, attacks, judges, the
+attacker and judge models) become objects and its defaults are filled. Everything that can fail
+on bad input fails here, before any store is created, so bad input writes nothing. The command
+line resolves once and hands the result to the runner; the Python API does the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tightrope._version import __version__
+from tightrope.attacks import Attack, get_attack
+from tightrope.attacks.adaptive import AdaptiveAttack
+from tightrope.datasets import Suite, load_suite
+from tightrope.errors import InputError
+from tightrope.judges import Judge
+from tightrope.judges.build import build_judges
+from tightrope.judges.panel import check_combine
+from tightrope.records import stable_hash
+from tightrope.run.config import RunConfig, default_judges, with_baseline
+from tightrope.targets import get_target, parse_spec, targets
+from tightrope.targets.cached import CachedModel, ResponseCache
+
+
+@dataclass
+class ResolvedRun:
+    """A run's config with its defaults filled, and every object the run needs, built once."""
+
+    config: RunConfig
+    suites: list[Suite]
+    # Every model of the run by spec (targets, attacker and judge models), each behind one
+    # cache-first wrapper shared by every caller: a spec used twice is one backend.
+    models: dict[str, CachedModel]
+    static_attacks: dict[str, Attack]
+    adaptive_attacks: list[AdaptiveAttack]
+    judges: dict[str, Judge]
+    refusal_judge: str
+    harm_judge: str | None
+    # Notices for the user (a default judge replaced by its fallback), printed by the CLI.
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def targets(self) -> list[CachedModel]:
+        """The models under evaluation, in the order given."""
+        return [self.models[spec] for spec in self.config.targets]
+
+    def instrument(self) -> dict[str, Any]:
+        """Return what names the run's instrument: versions and checksums of everything used."""
+        out: dict[str, Any] = {
+            "tightrope_version": __version__,
+            "suites": [
+                {
+                    "name": s.name,
+                    "version": s.version,
+                    "checksum": s.checksum,
+                    "n": len(s.behaviors),
+                }
+                for s in self.suites
+            ],
+            "targets": [{"spec": t.spec, "version": t.version} for t in self.targets],
+            "judges": [
+                {"name": n, "version": j.version, "kind": j.kind} for n, j in self.judges.items()
+            ],
+            "generation": self.config.generation.model_dump(),
+        }
+        if self.adaptive_attacks:
+            out["adaptive_attacks"] = [
+                {
+                    "attack": a.name,
+                    "params": a.params,
+                    "models": {
+                        role: {"spec": spec, "version": self.models[spec].version}
+                        for role, spec in a.models().items()
+                    },
+                }
+                for a in self.adaptive_attacks
+            ]
+        return out
+
+    def fingerprint(self, instrument: Mapping[str, Any]) -> str:
+        """Return the hash that identifies the run: its config and instrument."""
+        return stable_hash(
+            {"config": self.config.model_dump(mode="json"), "instrument": dict(instrument)}
+        )
+
+    def attach(self, cache: ResponseCache) -> None:
+        """Make every model of the run answer from `cache` first and fill it."""
+        for model in self.models.values():
+            model.attach(cache)
+
+    def calls(self) -> tuple[int, int]:
+        """Return (model calls made, calls the cache answered) over every model of the run."""
+        return (
+            sum(m.calls for m in self.models.values()),
+            sum(m.hits for m in self.models.values()),
+        )
+
+    async def aclose(self) -> None:
+        """Close every model's clients while the event loop still runs.
+
+        Left to the garbage collector, an SDK client closes after asyncio.run() has shut its loop
+        ("Event loop is closed") or, in a long-lived process, in the middle of the next run.
+        """
+        for model in self.models.values():
+            await model.aclose()
+
+
+def load_suites(config: RunConfig) -> list[Suite]:
+    """Load every suite of the config, applying --sample then --limit to each; ids unique overall.
+
+    `--sample N` draws a stratified sample by category that keeps pairs together
+    (datasets/sampling.py); `--limit N` then keeps the first N behaviors.
+    """
+    suites = [
+        load_suite(name).sample(config.sample, seed=config.sample_seed).limit(config.limit)
+        for name in config.suites
+    ]
+    seen: dict[str, str] = {}
+    for s in suites:
+        for b in s.behaviors:
+            if b.id in seen:
+                raise InputError(
+                    f"behavior id {b.id!r} occurs in suites {seen[b.id]!r} and {s.name!r}; "
+                    "give each suite once"
+                )
+            seen[b.id] = s.name
+    return suites
+
+
+def primary_judges(kinds: Mapping[str, str]) -> tuple[str, str | None]:
+    """Return (refusal judge, harm judge or None) from judge name -> kind: the first of each."""
+    refusal = next((n for n, k in kinds.items() if k == "refusal"), None)
+    harm = next((n for n, k in kinds.items() if k == "harm"), None)
+    if refusal is None:
+        raise InputError("give at least one refusal judge with --judge (e.g. --judge refusal)")
+    return refusal, harm
+
+
+def resolve(config: RunConfig) -> ResolvedRun:
+    """Return the run `config` describes with every object built; InputError on bad input.
+
+    Fills the defaults (the default judges; `direct` first among the attacks), builds the
+    judges, targets, attacks and the models adaptive attacks and LLM judges call, and loads the
+    suites. Nothing is written anywhere.
+    """
+    notices: list[str] = []
+    judge_names = config.judges
+    if not judge_names:
+        judge_names, notice = default_judges()
+        if notice:
+            notices.append(notice)
+    config = config.model_copy(
+        update={"attacks": with_baseline(config.attacks), "judges": tuple(judge_names)}
+    )
+    settings = config.target_settings
+    models: dict[str, CachedModel] = {}
+
+    def model_for(spec: str) -> CachedModel:
+        if spec not in models:
+            models[spec] = CachedModel(get_target(spec, **settings))
+        return models[spec]
+
+    check_combine(config.combine)
+    for spec in (config.attacker_model, config.judge_model):
+        if spec is not None:
+            targets.get(parse_spec(spec)[0])
+    judges = build_judges(
+        config.judges,
+        judge_model=config.judge_model,
+        panel=config.judge_panel,
+        combine=config.combine,
+        model_for=model_for,
+    )
+    refusal, harm = primary_judges({n: j.kind for n, j in judges.items()})
+    for spec in config.targets:
+        model_for(spec)
+    static: dict[str, Attack] = {}
+    adaptive: list[AdaptiveAttack] = []
+    for name in config.attacks:
+        atk = get_attack(name)
+        if isinstance(atk, AdaptiveAttack):
+            bound = atk.bind(attacker_model=config.attacker_model, judge_model=config.judge_model)
+            for spec in config.targets:
+                bound.check_target(models[spec].inner)
+            adaptive.append(bound)
+        else:
+            static[name] = atk
+    for atk in adaptive:
+        for spec in atk.models().values():
+            model_for(spec)
+    return ResolvedRun(
+        config=config,
+        suites=load_suites(config),
+        models=models,
+        static_attacks=static,
+        adaptive_attacks=adaptive,
+        judges=judges,
+        refusal_judge=refusal,
+        harm_judge=harm,
+        notices=notices,
+    )

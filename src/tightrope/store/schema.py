@@ -1,0 +1,89 @@
+"""The run store's SQLite schema and how a store file is opened.
+
+One file (WAL mode) per store folder; the schema is versioned, and a store of another version is
+refused with the fix rather than read wrongly.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tightrope.errors import StoreError
+
+SCHEMA_VERSION = "1"
+STORE_FILENAME = "tightrope.db"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    config TEXT NOT NULL,
+    instrument TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_fingerprint ON runs (fingerprint, status);
+CREATE TABLE IF NOT EXISTS behaviors (
+    run_id TEXT NOT NULL, behavior_id TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (run_id, behavior_id)
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    run_id TEXT NOT NULL, attempt_id TEXT NOT NULL, behavior_id TEXT NOT NULL,
+    cache_key TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (run_id, attempt_id)
+);
+CREATE TABLE IF NOT EXISTS responses (
+    run_id TEXT NOT NULL, attempt_id TEXT NOT NULL, cache_key TEXT NOT NULL,
+    ok INTEGER NOT NULL, from_cache INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (run_id, attempt_id)
+);
+CREATE TABLE IF NOT EXISTS verdicts (
+    run_id TEXT NOT NULL, attempt_id TEXT NOT NULL, judge TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (run_id, attempt_id, judge)
+);
+CREATE TABLE IF NOT EXISTS cache (
+    cache_key TEXT PRIMARY KEY, target TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL
+);
+"""
+
+
+def connect(path: Path) -> tuple[sqlite3.Connection, Path]:
+    """Return a connection to the store at `path` (a file, or a folder holding one), and its file.
+
+    Creates the folder and schema when needed. Raises StoreError with the fix when the folder
+    cannot be written or the file is not a tightrope store of this schema version.
+    """
+    path = Path(path)
+    if path.suffix != ".db":
+        path = path / STORE_FILENAME
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"{path.parent}: cannot create the output folder ({exc.strerror}); "
+            "pass a writable folder with --out"
+        ) from None
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.executescript(_SCHEMA)
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+        elif row[0] != SCHEMA_VERSION:
+            raise StoreError(
+                f"{path}: store schema version {row[0]}, this tightrope reads "
+                f"{SCHEMA_VERSION}; use a new --out folder"
+            )
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"{path}: not a readable tightrope store ({exc}); move it aside or pass another "
+            "--out folder"
+        ) from None
+    except sqlite3.OperationalError as exc:
+        raise StoreError(f"{path}: cannot open the store ({exc}); check --out") from None
+    return conn, path

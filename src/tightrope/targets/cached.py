@@ -1,0 +1,198 @@
+"""The one cache-first model wrapper: every model call of a run goes through `CachedModel`.
+
+Targets in the generate stage, attackers and targets in adaptive loops, and LLM judges all call
+their models through this wrapper, so a call is made, keyed, cached, counted and failed in one
+way only:
+
+* the key (`call_key`) is a hash of everything that can change an answer: model spec and
+  version, generation parameters, the exact messages (DESIGN.md, invariant 3);
+* a cached successful answer is returned without calling the model; the model is loaded (in a
+  worker thread) only when some call misses the cache, so a run the cache answers whole never
+  loads weights or imports an SDK;
+* a failure is never cached and always comes back as a Response with `error` set: a backend
+  that raises, or returns the wrong number of answers, yields error Responses for its batch
+  (invariant 1);
+* calls are split into batches of at most `max_batch_size`, at most `max_concurrency` batches in
+  flight, and identical calls in one request are made once.
+
+The cache itself is the run store (`store.Store` satisfies `ResponseCache`); this module does
+not import it, so targets stay below the store in the layering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from tightrope.records import GenerationConfig, Message, Response, stable_hash
+from tightrope.targets._base import Target
+
+
+class ResponseCache(Protocol):
+    """Where successful answers are kept by cache key (the run store)."""
+
+    def cached(self, keys: Iterable[str]) -> dict[str, Response]:
+        """Return the stored successful responses for the keys that have one."""
+        ...
+
+    def put_cache(self, items: Sequence[tuple[str, str, Response]]) -> None:
+        """Store (key, model spec, response) triples; failed responses are skipped."""
+        ...
+
+
+def call_key(model: Target, messages: Sequence[Message], generation: GenerationConfig) -> str:
+    """Return the cache key of one model call: a hash of everything that can change its answer."""
+    return stable_hash(
+        {
+            "target": model.spec,
+            "target_version": model.version,
+            "generation": generation.model_dump(),
+            "messages": [m.model_dump() for m in messages],
+        }
+    )
+
+
+WRONG_COUNT = "the backend returned a wrong number of responses"
+
+
+class CachedModel:
+    """A Target that answers from the cache first, then from the wrapped model.
+
+    Counts what it cost: `calls` made to the model, `hits` answered by the cache, and `used`,
+    the responses per role (`attacker`, `judge`, ...) that usage and pricing read.
+    """
+
+    def __init__(self, inner: Target, cache: ResponseCache | None = None) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.calls = 0
+        self.hits = 0
+        self.used: dict[str, list[tuple[str, Response]]] = {}
+        self._loaded = False
+        self._load_lock = asyncio.Lock()
+        self._limit = asyncio.Semaphore(max(1, inner.max_concurrency))
+
+    @property
+    def spec(self) -> str:
+        """The wrapped model's spec."""
+        return self.inner.spec
+
+    @property
+    def version(self) -> str:
+        """The wrapped model's version (part of every key)."""
+        return self.inner.version
+
+    @property
+    def max_batch_size(self) -> int:
+        """The wrapped model's batch size."""
+        return self.inner.max_batch_size
+
+    @property
+    def max_concurrency(self) -> int:
+        """The wrapped model's concurrency."""
+        return self.inner.max_concurrency
+
+    def attach(self, cache: ResponseCache | None) -> None:
+        """Answer from (and fill) `cache` from now on; None calls the model every time."""
+        self.cache = cache
+
+    def key(self, messages: Sequence[Message], config: GenerationConfig) -> str:
+        """Return the cache key of one call to this model."""
+        return call_key(self.inner, messages, config)
+
+    def load(self) -> object:
+        """Do nothing now: the model is loaded on the first call the cache cannot answer."""
+        return None
+
+    async def ensure_loaded(self) -> None:
+        """Load the wrapped model once, in a worker thread."""
+        async with self._load_lock:
+            if not self._loaded:
+                await asyncio.to_thread(self.inner.load)
+                self._loaded = True
+
+    def lookup(self, keys: Iterable[str]) -> dict[str, Response]:
+        """Return the cached responses for those keys that have one, counted as cache hits."""
+        if self.cache is None:
+            return {}
+        found = self.cache.cached(keys)
+        self.hits += len(found)
+        return found
+
+    async def answer(
+        self, batch: Sequence[Sequence[Message]], config: GenerationConfig, keys: Sequence[str]
+    ) -> list[Response]:
+        """Ask the model for one batch (no cache lookup) and cache its successful answers.
+
+        The batch must fit `max_batch_size`; `keys` are the calls' cache keys. Anything the
+        backend raises, or a wrong number of answers, becomes error Responses for the batch.
+        """
+        await self.ensure_loaded()
+        async with self._limit:
+            try:
+                out = list(await self.inner.generate(batch, config))
+            except Exception as exc:
+                out = [Response(error=f"{type(exc).__name__}: {exc}") for _ in batch]
+        if len(out) != len(batch):
+            out = [Response(error=WRONG_COUNT) for _ in batch]
+        self.calls += len(batch)
+        if self.cache is not None:
+            self.cache.put_cache(
+                [(k, self.inner.spec, r) for k, r in zip(keys, out, strict=True) if r.ok]
+            )
+        return out
+
+    async def call(
+        self,
+        conversations: Sequence[Sequence[Message]],
+        config: GenerationConfig,
+        *,
+        role: str | None = None,
+    ) -> tuple[list[Response], list[bool]]:
+        """Return one response per conversation, and whether each came from the cache.
+
+        Identical conversations are asked once; the rest go to the model in batches within its
+        limits. With a `role`, the responses are recorded in `used` under it.
+        """
+        keys = [self.key(m, config) for m in conversations]
+        cached = self.lookup(set(keys))
+        out: dict[str, Response] = dict(cached)
+        todo: dict[str, Sequence[Message]] = {}
+        for key, messages in zip(keys, conversations, strict=True):
+            if key not in cached:
+                todo.setdefault(key, messages)
+        # The lookup counted distinct cached keys; count every call the cache answered.
+        self.hits += sum(k in cached for k in keys) - len(cached)
+        size = max(1, self.inner.max_batch_size)
+        pending = list(todo)
+
+        async def one(batch: list[str]) -> None:
+            answers = await self.answer([todo[k] for k in batch], config, batch)
+            out.update(zip(batch, answers, strict=True))
+
+        await asyncio.gather(*(one(pending[i : i + size]) for i in range(0, len(pending), size)))
+        responses = [out[k] for k in keys]
+        if role is not None:
+            self.used.setdefault(role, []).extend((self.inner.spec, r) for r in responses)
+        return responses, [k in cached for k in keys]
+
+    async def generate(
+        self, batch: Sequence[Sequence[Message]], config: GenerationConfig
+    ) -> list[Response]:
+        """Return one Response per conversation: cached where possible, else the model's."""
+        responses, _ = await self.call(batch, config)
+        return responses
+
+    async def aclose(self) -> None:
+        """Close the wrapped model's clients."""
+        await self.inner.aclose()
+
+
+def cached_models(targets: Iterable[Target]) -> dict[str, CachedModel]:
+    """Return spec -> CachedModel for the given backends, one wrapper per spec."""
+    out: dict[str, CachedModel] = {}
+    for t in targets:
+        if t.spec not in out:
+            out[t.spec] = t if isinstance(t, CachedModel) else CachedModel(t)
+    return out
