@@ -79,8 +79,9 @@ def dataset(
     register = datasets.register(name, help=help)
 
     def decorate(factory: Callable[..., Suite]) -> Callable[..., Suite]:
+        registered = register(factory)  # first: a name registered twice keeps its first info
         _INFO[name] = info or DatasetInfo()
-        return register(factory)
+        return registered
 
     return decorate
 
