@@ -7,7 +7,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response
-from tightrope.registry import Registry
+from tightrope.registry import TARGETS_GROUP, Registry
 
 
 @runtime_checkable
@@ -32,7 +32,7 @@ class Target(Protocol):
         ...
 
 
-targets: Registry[Target] = Registry("target")
+targets: Registry[Target] = Registry("target", entry_point_group=TARGETS_GROUP)
 target = targets.register
 
 
