@@ -19,3 +19,7 @@ class UnknownNameError(InputError):
 
 class StoreError(InputError):
     """The run store cannot be opened or read (corrupt file, wrong schema, unwritable folder)."""
+
+
+class PluginError(InputError):
+    """A plug-in (an entry point of another distribution) failed to load; one line says which."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from tightrope.records import Behavior, Message
-from tightrope.registry import Registry
+from tightrope.registry import ATTACKS_GROUP, Registry
 
 CONTEXT_SEPARATOR = "\n\n---\n\n"
 
@@ -45,7 +45,7 @@ class Attack(Protocol):
         ...
 
 
-attacks: Registry[Attack] = Registry("attack")
+attacks: Registry[Attack] = Registry("attack", entry_point_group=ATTACKS_GROUP)
 attack = attacks.register
 
 

@@ -26,6 +26,7 @@ stderr = Console(stderr=True, width=_width)
 @app.command("list")
 def list_datasets() -> None:
     """Show every suite: rows, license, citation, and whether it is available offline."""
+    from tightrope.datasets import datasets
     from tightrope.datasets.catalog import catalog
     from tightrope.datasets.remote import cache_dir, data_dir
 
@@ -46,6 +47,8 @@ def list_datasets() -> None:
         "(they need a hash-based judge); specs and categories: docs/datasets.md",
         highlight=False,
     )
+    for line in datasets.plugin_errors:
+        stderr.print(f"warning: {line}", highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command("fetch")

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from tightrope.datasets.sampling import stratified_sample
 from tightrope.errors import InputError
 from tightrope.records import Behavior
-from tightrope.registry import Registry
+from tightrope.registry import SUITES_GROUP, Registry
 
 FILE_SUFFIXES = (".csv", ".jsonl", ".parquet", ".yaml", ".yml")
 
@@ -64,7 +64,7 @@ class DatasetInfo:
     check: Callable[[str | None], None] | None = None
 
 
-datasets: Registry[Suite] = Registry("suite")
+datasets: Registry[Suite] = Registry("suite", entry_point_group=SUITES_GROUP)
 _INFO: dict[str, DatasetInfo] = {}
 
 
@@ -79,8 +79,9 @@ def dataset(
     register = datasets.register(name, help=help)
 
     def decorate(factory: Callable[..., Suite]) -> Callable[..., Suite]:
+        registered = register(factory)  # first: a name registered twice keeps its first info
         _INFO[name] = info or DatasetInfo()
-        return register(factory)
+        return registered
 
     return decorate
 

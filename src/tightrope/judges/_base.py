@@ -9,7 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from tightrope.errors import InputError
 from tightrope.records import Behavior, JudgeKind, Verdict, VerdictLabel
-from tightrope.registry import Registry
+from tightrope.registry import JUDGES_GROUP, Registry
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Judge(Protocol):
         ...
 
 
-judges: Registry[Judge] = Registry("judge")
+judges: Registry[Judge] = Registry("judge", entry_point_group=JUDGES_GROUP)
 judge = judges.register
 
 

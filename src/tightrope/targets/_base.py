@@ -7,7 +7,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response
-from tightrope.registry import Registry
+from tightrope.registry import TARGETS_GROUP, Registry
 
 
 @runtime_checkable
@@ -71,7 +71,7 @@ class TargetBase:
         """Do nothing: the backend holds nothing open."""
 
 
-targets: Registry[Target] = Registry("target")
+targets: Registry[Target] = Registry("target", entry_point_group=TARGETS_GROUP)
 target = targets.register
 
 
