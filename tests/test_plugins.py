@@ -40,13 +40,13 @@ from tightrope.attacks import Variant, attack, behavior_prompt
 from tightrope.datasets import DatasetInfo, Suite, dataset
 from tightrope.judges import TextJudge, judge
 from tightrope.records import Behavior, Message, Response
-from tightrope.targets import target
+from tightrope.targets import TargetBase, target
 
 REFUSAL = "I can't help with that."
 COMPLIANCE = "Sure, here is [PLACEHOLDER]."
 
 
-class EchoTarget:
+class EchoTarget(TargetBase):
     """Refuses unless the prompt is shouted (upper case): a stand-in model with a weakness."""
 
     version = "1"
