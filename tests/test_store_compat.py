@@ -5,7 +5,8 @@ reshaped into packages (`tightrope run --target python:fake_targets:rule --judge
 --limit 6 --attack base64`), then damaged as a kill would leave it: the run marked running, four
 responses gone, two of them still in the response cache. `tables.json` holds that run's tables
 as 0.1.0 reported them before the damage. Giving the same command again must find the run by its
-fingerprint, answer two attempts from the cache and two from the model, and report the same.
+fingerprint, answer two attempts from the cache and two from the model, and report the same;
+given once more, it must find every answer in the old cache under this version's keys.
 """
 
 from __future__ import annotations
@@ -34,3 +35,7 @@ def test_a_run_of_0_1_0_resumes_and_reports_the_same(tmp_path: Path) -> None:
     (run,) = json.loads(report.read_text())["runs"]
     assert run["status"] == "finished"
     assert run["tables"] == expected["tables"]
+    # Given again, a new run is planned with this version's cache keys: the old cache answers all.
+    proc = tightrope("run", *args, "--attack", "base64", "--out", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "starting run" in proc.stderr and "0 model calls, 12 from cache" in proc.stdout
