@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
@@ -85,6 +85,24 @@ class MetricsTable(BaseModel):
     def overall(self) -> CategoryRow:
         """The row over all categories."""
         return next(r for r in self.rows if r.category == OVERALL)
+
+
+class NoRefusalJudge(ValueError):
+    """No judge of kind `refusal` was given, so no rate can be computed."""
+
+
+def primary_judges(kinds: Mapping[str, str]) -> tuple[str, str | None]:
+    """Return (refusal judge, harm judge or None): the judges that drive every rate.
+
+    `kinds` maps judge names to their kinds (`refusal` or `harm`) in configured order; the
+    first judge of each kind drives the metrics and the others are shown beside them. Raises
+    `NoRefusalJudge` when no refusal judge is named.
+    """
+    refusal = next((name for name, kind in kinds.items() if kind == "refusal"), None)
+    harm = next((name for name, kind in kinds.items() if kind == "harm"), None)
+    if refusal is None:
+        raise NoRefusalJudge("no refusal judge: the rates need one")
+    return refusal, harm
 
 
 def judged(record: Record, *, refusal_judge: str, harm_judge: str | None) -> Judged:
