@@ -6,6 +6,9 @@ them), `errors.py` (which records failed, counted one way), `intervals.py` (Wils
 clustered bootstrap), `attacks.py` (ASR per attack, best-of-N curves, goodness@k), `paired.py`
 (paired differences and McNemar between two runs), `agreement.py` (judge agreement with
 humans).
+
+This package reads records only: it never imports the store, the runner, the reports, the
+attacks, the judges or the command line (tests/test_metrics_imports.py).
 """
 
 from tightrope.metrics.collapse import Outcome, collapse, collapse_all, collapse_behaviors
