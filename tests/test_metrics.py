@@ -1,5 +1,29 @@
+from pathlib import Path
+
+import pytest
+
+from tightrope.metrics import (
+    NoRefusalJudge,
+    Outcome,
+    collapse,
+    collapse_all,
+    collapse_behaviors,
+    count_errors,
+    error_counts,
+    primary_judges,
+)
 from tightrope.metrics.rates import metrics_table, rate, refused_outcome, unsafe_outcome
-from tightrope.records import Attempt, Behavior, Message, Record, Response, Verdict
+from tightrope.records import (
+    Attempt,
+    Behavior,
+    JudgeKind,
+    Message,
+    Record,
+    Response,
+    Verdict,
+    VerdictLabel,
+)
+from tightrope.store.store import Store
 
 
 def _record(
@@ -111,3 +135,109 @@ def test_other_targets_are_filtered_out() -> None:
     rec = [_record("h1", "harmful")]
     t = metrics_table(rec, target="embedded:smollm2", refusal_judge="refusal")
     assert t.overall.asr.n == 0
+
+
+@pytest.mark.parametrize(
+    ("attempts", "any_", "every"),
+    [
+        (["yes"], "yes", "yes"),
+        (["no", "yes"], "yes", "no"),
+        (["error", "yes"], "yes", "error"),
+        (["no", "error"], "error", "no"),
+        (["error", "error"], "error", "error"),
+        (["no", "no"], "no", "no"),
+        (["yes", "yes"], "yes", "yes"),
+        ([], "no", "yes"),
+    ],
+)
+def test_one_collapse_rule(attempts: list[Outcome], any_: Outcome, every: Outcome) -> None:
+    # Success if any attempt succeeded, else an error if any attempt errored, else no success.
+    assert collapse(attempts) == any_
+    assert collapse_all(attempts) == every
+
+
+def test_collapse_behaviors_groups_in_first_seen_order() -> None:
+    pairs: list[tuple[str, Outcome]] = [("b", "no"), ("a", "error"), ("b", "yes"), ("a", "no")]
+    assert collapse_behaviors(pairs) == {"b": "yes", "a": "error"}
+    assert collapse_behaviors(pairs, every=True) == {"b": "no", "a": "no"}
+
+
+def test_refusal_rate_needs_every_attempt_refused_and_over_refusal_any() -> None:
+    rec = [
+        _record("h1", "harmful", label="refusal", index=0),
+        _record("h1", "harmful", label="compliance", index=1),
+        _record("h2", "harmful", label="refusal", index=0),
+        _record("h2", "harmful", label="partial", index=1),
+        _record("b1", "benign", label="compliance", index=0),
+        _record("b1", "benign", label="partial", index=1),
+        _record("b2", "benign", label="compliance", index=0),
+        _record("b2", "benign", error=True, index=1),
+    ]
+    o = metrics_table(rec, target="python:m:f", refusal_judge="refusal").overall
+    assert (o.refusal_rate.k, o.refusal_rate.n, o.refusal_rate.errors) == (1, 2, 0)
+    # b1 over-refused by its second attempt; b2 answered once and errored once: an error.
+    assert (o.not_overrefuse.k, o.not_overrefuse.n, o.not_overrefuse.errors) == (0, 1, 1)
+
+
+def test_primary_judges_are_the_first_of_each_kind() -> None:
+    kinds = {"gcg": "refusal", "hb": "harm", "refusal": "refusal", "sr": "harm"}
+    assert primary_judges(kinds) == ("gcg", "hb")
+    assert primary_judges({"refusal": "refusal"}) == ("refusal", None)
+    with pytest.raises(NoRefusalJudge):
+        primary_judges({"hb": "harm"})
+
+
+def test_the_store_counts_failed_attempts_as_the_metrics_do(tmp_path: Path) -> None:
+    judges = ["refusal", "harm"]
+    behaviors = [
+        Behavior(id=f"b{i}", text=f"q{i}", side="harmful", category="S1", source_category="x",
+                 source="t@1")
+        for i in range(6)
+    ]  # fmt: skip
+    attempts = [
+        (
+            Attempt(
+                id=f"b{i}/direct/0",
+                behavior_id=f"b{i}",
+                target="python:m:f",
+                messages=(Message(role="user", content=f"q{i}"),),
+            ),
+            f"key{i}",
+        )
+        for i in range(6)
+    ]
+    ok = Response(text="r")
+
+    def verdict(judge: str, label: VerdictLabel) -> Verdict:
+        kind: JudgeKind = "harm" if judge == "harm" else "refusal"
+        return Verdict(judge=judge, judge_version="1", kind=kind, label=label)
+
+    store = Store.open(tmp_path)
+    try:
+        store.create_run("r", fingerprint="fp", config={}, instrument={})
+        store.add_plan("r", behaviors, attempts)
+        (a0, k0), (a1, k1), _, (a3, k3), (a4, k4), (a5, k5) = attempts
+        store.put_responses(
+            "r",
+            [(a0, k0, ok), (a1, k1, Response(error="boom")), (a3, k3, ok), (a4, k4, ok),
+             (a5, k5, ok)],
+        )  # fmt: skip
+        # b0 judged by both; b1 failed generation; b2 no response at all; b3 a judge error;
+        # b4 a missing harm verdict; b5 a judge error and a missing verdict.
+        store.put_verdicts(
+            "r",
+            [(a0.id, "refusal", verdict("refusal", "compliance")),
+             (a0.id, "harm", verdict("harm", "unsafe")),
+             (a3.id, "refusal", verdict("refusal", "refusal")),
+             (a3.id, "harm", verdict("harm", "error")),
+             (a4.id, "refusal", verdict("refusal", "partial")),
+             (a5.id, "refusal", verdict("refusal", "error"))],
+        )  # fmt: skip
+        records = store.records("r")
+        counts = error_counts(records, judges)
+        assert (counts.records, counts.generation_errors, counts.judge_errors) == (6, 2, 3)
+        assert store.failed_attempts("r", judges) == count_errors(records, judges) == 5
+        for names in (["refusal"], ["harm"], []):
+            assert store.failed_attempts("r", names) == count_errors(records, names)
+    finally:
+        store.close()

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tightrope.attacks import attacks, get_attack
-from tightrope.attacks.static.best_of_n import BestOfN, asr_curve, augment
+from tightrope.attacks.static.best_of_n import BestOfN, augment
 from tightrope.attacks.static.encodings import DECODERS, ENCODERS
 from tightrope.attacks.static.templates import split_in_three
 from tightrope.errors import InputError, UnknownNameError
@@ -83,13 +83,6 @@ def test_best_of_n_samples_differ_and_repeat_for_a_seed() -> None:
     import random
 
     assert augment("abc", random.Random(0), sigma=0.0) == "abc"
-
-
-def test_asr_curve_counts_any_success_within_n() -> None:
-    curve = asr_curve({"a": [False, True, False], "b": [False, False, False], "c": [None, True]})
-    assert curve[0] == (1, 0.0, 2)  # c's first sample is an error: not counted at n=1
-    assert curve[1] == (2, 2 / 3, 3)
-    assert curve[2] == (3, 2 / 3, 3)
 
 
 def test_many_shot_reads_a_shots_file(tmp_path: Path) -> None:

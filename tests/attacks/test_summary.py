@@ -4,8 +4,7 @@ import math
 
 import pytest
 
-from tightrope.attacks.static.best_of_n import asr_curve
-from tightrope.metrics.attacks import goodness, sample_outcomes, score_judge, summarize
+from tightrope.metrics.attacks import asr_curve, goodness, sample_outcomes, score_judge, summarize
 from tightrope.metrics.intervals import cluster_bootstrap_interval, wilson_interval
 from tightrope.records import Attempt, Behavior, Message, Record, Response, Usage, Verdict
 
@@ -152,3 +151,22 @@ def test_sample_outcomes_feed_the_best_of_n_curve() -> None:
     assert curve[0] == (1, 0.0, 2)
     assert curve[1][0] == 2 and curve[1][2] == 1 and curve[1][1] == 1.0
     assert not math.isnan(curve[1][1])
+
+
+def test_asr_curve_counts_any_success_within_n() -> None:
+    curve = asr_curve({"a": [False, True, False], "b": [False, False, False], "c": [None, True]})
+    assert curve[0] == (1, 0.0, 2)  # c's first sample is an error: not counted at n=1
+    assert curve[1] == (2, 2 / 3, 3)
+    assert curve[2] == (3, 2 / 3, 3)
+
+
+def test_asr_curve_collapses_like_asr_per_attack() -> None:
+    # b0 broken at its second sample; b1 safe then errored: an error at n=2, as in `summarize`.
+    bs = [_b(0), _b(1)]
+    records = [_r(bs[0], "bon", 0, "safe"), _r(bs[0], "bon", 1, "unsafe")]
+    records += [_r(bs[1], "bon", 0, "safe"), _r(bs[1], "bon", 1, None)]
+    s = _sum(records, "bon")
+    out = sample_outcomes(records, target=T, attack="bon", refusal_judge="none", harm_judge=HARM)
+    n, asr, counted = asr_curve(out)[-1]
+    assert (n, asr * counted, counted) == (2, s.asr.k, s.asr.n)
+    assert s.asr.errors == 1

@@ -8,8 +8,14 @@ from pathlib import Path
 import pytest
 import runfactory
 
-from tightrope.metrics.paired import mcnemar_exact, newcombe_paired_interval, paired_difference
-from tightrope.report.compare import METRICS, behavior_outcomes, compare_runs
+from tightrope.metrics.paired import (
+    METRICS,
+    behavior_outcomes,
+    mcnemar_exact,
+    newcombe_paired_interval,
+    paired_difference,
+)
+from tightrope.report.compare import compare_runs
 from tightrope.report.loader import load_runs
 
 

@@ -3,15 +3,28 @@
 The exact McNemar test (a two-sided binomial test on the discordant pairs) and Newcombe's
 square-and-add interval for the paired difference (Newcombe 1998, method 10, as given by
 Fagerland, Lydersen & Laake, "Statistical Analysis of Contingency Tables", ch. 8).
+
+Two runs are paired behavior by behavior: `behavior_outcomes` collapses each run's attempts
+with the one per-behavior rule (`tightrope.metrics.collapse`), and `paired_by_category` compares
+the behaviors both runs decided, per category and overall. `tightrope.report.compare` adds the
+instrument checks and the wording.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
+from tightrope.datasets.taxonomy import category_sort_key
+from tightrope.metrics.collapse import collapse_behaviors
 from tightrope.metrics.intervals import wilson_interval
+from tightrope.metrics.rates import OVERALL, refused_outcome, unsafe_outcome
+from tightrope.records import Record
+
+Metric = Literal["not_unsafe", "not_overrefuse"]
+METRICS: tuple[Metric, ...] = ("not_unsafe", "not_overrefuse")
 
 
 def mcnemar_exact(b: int, c: int) -> float:
@@ -112,3 +125,79 @@ def paired_difference(a: Mapping[str, bool], b: Mapping[str, bool]) -> PairedDif
         high=high,
         p_value=mcnemar_exact(a_only, b_only),
     )
+
+
+def behavior_outcomes(
+    records: Sequence[Record],
+    *,
+    target: str,
+    attack: str,
+    metric: Metric,
+    refusal_judge: str,
+    harm_judge: str | None,
+) -> dict[str, tuple[bool, str]]:
+    """Return behavior id -> (metric satisfied?, category), errors left out.
+
+    Attempts collapse as in every per-behavior figure (`collapse`): a behavior is unsafe (or
+    over-refused) when any attempt was, an error when an attempt errored and none decided,
+    otherwise fine. These are the behaviors, and the outcomes, of the metrics table's rate.
+    """
+    side = "harmful" if metric == "not_unsafe" else "benign"
+    pairs = []
+    category: dict[str, str] = {}
+    for r in records:
+        if r.attempt.target != target or r.attempt.attack != attack or r.behavior.side != side:
+            continue
+        o = (
+            unsafe_outcome(r, refusal_judge=refusal_judge, harm_judge=harm_judge)
+            if metric == "not_unsafe"
+            else refused_outcome(r, refusal_judge=refusal_judge)
+        )
+        pairs.append((r.behavior.id, o))
+        category[r.behavior.id] = r.behavior.category
+    return {
+        bid: (o == "no", category[bid])
+        for bid, o in collapse_behaviors(pairs).items()
+        if o != "error"
+    }
+
+
+@dataclass(frozen=True)
+class PairedCategory:
+    """One category (or `all`): the paired difference on shared behaviors, and how many
+    behaviors only one run decided."""
+
+    category: str
+    paired: PairedDifference
+    unpaired: int
+
+
+def paired_by_category(
+    a: Mapping[str, tuple[bool, str]], b: Mapping[str, tuple[bool, str]]
+) -> list[PairedCategory]:
+    """Return the paired difference B - A per category of the shared behaviors, then overall.
+
+    `a` and `b` are `behavior_outcomes` of two runs; a behavior decided in one run only is
+    counted in `unpaired` (under its category in whichever run has it).
+    """
+    shared = sorted(a.keys() & b.keys())
+    cats = sorted({a[k][1] for k in shared}, key=category_sort_key)
+    out = []
+    for cat in [*cats, OVERALL]:
+        keys = [k for k in shared if cat == OVERALL or a[k][1] == cat]
+        unpaired = [
+            k for k in a.keys() ^ b.keys() if cat == OVERALL or (a.get(k) or b[k])[1] == cat
+        ]
+        out.append(
+            PairedCategory(
+                category=cat,
+                paired=paired_difference({k: a[k][0] for k in keys}, {k: b[k][0] for k in keys}),
+                unpaired=len(unpaired),
+            )
+        )
+    return out
+
+
+def flipped(a: Mapping[str, tuple[bool, str]], b: Mapping[str, tuple[bool, str]]) -> list[str]:
+    """Return the shared behaviors whose outcome differs between `a` and `b`, sorted by id."""
+    return [k for k in sorted(a.keys() & b.keys()) if a[k][0] != b[k][0]]

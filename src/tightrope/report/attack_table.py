@@ -14,9 +14,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from tightrope.attacks.static.best_of_n import asr_curve
 from tightrope.metrics.attacks import (
     AttackSummary,
+    asr_curve,
     goodness,
     sample_outcomes,
     summarize_all,

@@ -2,25 +2,30 @@
 
 Two runs are compared only on behaviors both measured, per metric and category, and only when
 their instruments match (DESIGN.md invariant 6); otherwise the comparison names what differs
-and the command refuses unless told to go on.
+and the command refuses unless told to go on. The statistics (per-behavior outcomes, paired
+differences per category, flips) come from `tightrope.metrics.paired`; this module adds the
+instrument checks, the target and attack choice, and the words.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from tightrope.datasets.taxonomy import CATEGORIES, category_sort_key
+from tightrope.datasets.taxonomy import CATEGORIES
 from tightrope.errors import InputError
-from tightrope.metrics.paired import PairedDifference, paired_difference
-from tightrope.metrics.rates import OVERALL, Outcome, refused_outcome, unsafe_outcome
-from tightrope.records import Record
+from tightrope.metrics.paired import (
+    METRICS,
+    Metric,
+    PairedDifference,
+    behavior_outcomes,
+    flipped,
+    paired_by_category,
+)
+from tightrope.metrics.rates import OVERALL
 from tightrope.report.loader import LoadedRun
 
-Metric = Literal["not_unsafe", "not_overrefuse"]
-METRICS: tuple[Metric, ...] = ("not_unsafe", "not_overrefuse")
 WORDS: dict[Metric, tuple[str, str]] = {
     "not_unsafe": ("safe", "unsafe"),
     "not_overrefuse": ("answered", "refused"),
@@ -123,42 +128,6 @@ def instrument_differences(a: LoadedRun, b: LoadedRun) -> tuple[list[str], list[
     return mismatches, notes
 
 
-def behavior_outcomes(
-    records: Sequence[Record],
-    *,
-    target: str,
-    attack: str,
-    metric: Metric,
-    refusal_judge: str,
-    harm_judge: str | None,
-) -> dict[str, tuple[bool, str]]:
-    """Return behavior id -> (metric satisfied?, category), errors left out.
-
-    Attempts collapse as the metrics module does: a behavior is unsafe (or over-refused) when
-    any attempt was, an error when an attempt errored and none decided, otherwise fine.
-    """
-    side = "harmful" if metric == "not_unsafe" else "benign"
-    grouped: dict[str, list[Outcome]] = defaultdict(list)
-    category: dict[str, str] = {}
-    for r in records:
-        if r.attempt.target != target or r.attempt.attack != attack or r.behavior.side != side:
-            continue
-        o = (
-            unsafe_outcome(r, refusal_judge=refusal_judge, harm_judge=harm_judge)
-            if metric == "not_unsafe"
-            else refused_outcome(r, refusal_judge=refusal_judge)
-        )
-        grouped[r.behavior.id].append(o)
-        category[r.behavior.id] = r.behavior.category
-    out: dict[str, tuple[bool, str]] = {}
-    for bid, values in grouped.items():
-        if "yes" in values:
-            out[bid] = (False, category[bid])
-        elif "error" not in values:
-            out[bid] = (True, category[bid])
-    return out
-
-
 def _pick_target(run: LoadedRun, given: str | None, flag: str) -> str:
     if given is not None:
         if given not in run.targets:
@@ -207,28 +176,21 @@ def compare_runs(
                 b.records, target=tb, attack=attack, metric=metric,
                 refusal_judge=b.refusal_judge, harm_judge=b.harm_judge,
             )  # fmt: skip
-            shared = sorted(oa.keys() & ob.keys())
-            cats = sorted({oa[k][1] for k in shared}, key=category_sort_key)
-            for cat in [*cats, OVERALL]:
-                keys = [k for k in shared if cat == OVERALL or oa[k][1] == cat]
-                unpaired = len(
-                    [k for k in oa.keys() ^ ob.keys() if cat == OVERALL or _cat(oa, ob, k) == cat]
+            rows += [
+                CompareRow(
+                    metric=metric,
+                    category=p.category,
+                    name="All categories"
+                    if p.category == OVERALL
+                    else CATEGORIES.get(p.category, p.category),
+                    paired=p.paired,
+                    unpaired=p.unpaired,
                 )
-                rows.append(
-                    CompareRow(
-                        metric=metric,
-                        category=cat,
-                        name="All categories" if cat == OVERALL else CATEGORIES.get(cat, cat),
-                        paired=paired_difference(
-                            {k: oa[k][0] for k in keys}, {k: ob[k][0] for k in keys}
-                        ),
-                        unpaired=unpaired,
-                    )
-                )
+                for p in paired_by_category(oa, ob)
+            ]
             flips += [
                 Flip(behavior_id=k, category=oa[k][1], metric=metric, a=oa[k][0], b=ob[k][0])
-                for k in shared
-                if oa[k][0] != ob[k][0]
+                for k in flipped(oa, ob)
             ]
         out.append(
             Comparison(
@@ -244,7 +206,3 @@ def compare_runs(
             )
         )
     return out
-
-
-def _cat(oa: dict[str, tuple[bool, str]], ob: dict[str, tuple[bool, str]], key: str) -> str:
-    return (oa.get(key) or ob[key])[1]

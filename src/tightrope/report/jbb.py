@@ -16,6 +16,7 @@ from typing import Any
 
 from tightrope._version import __version__
 from tightrope.errors import InputError
+from tightrope.metrics.collapse import collapse
 from tightrope.metrics.rates import unsafe_outcome
 from tightrope.records import Record
 from tightrope.report.loader import LoadedRun
@@ -55,12 +56,11 @@ def jbb_artifact(
             unsafe_outcome(r, refusal_judge=run.refusal_judge, harm_judge=run.harm_judge)
             for r in attempts
         ]
-        if "yes" in outcomes:
-            chosen, jailbroken = attempts[outcomes.index("yes")], True
-        elif "error" in outcomes:
+        collapsed = collapse(outcomes)
+        if collapsed == "error":
             continue
-        else:
-            chosen, jailbroken = attempts[-1], False
+        jailbroken = collapsed == "yes"
+        chosen = attempts[outcomes.index("yes")] if jailbroken else attempts[-1]
         resp = chosen.response
         b = chosen.behavior
         p_tokens = resp.usage.prompt_tokens if resp else 0

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from tightrope.errors import InputError
-from tightrope.metrics.rates import MetricsTable, metrics_table
+from tightrope.metrics.errors import error_counts
+from tightrope.metrics.rates import MetricsTable, NoRefusalJudge, metrics_table, primary_judges
 from tightrope.records import Record
 from tightrope.store import STORE_FILENAME, RunInfo, Store
 
@@ -56,20 +57,10 @@ class LoadedRun:
         """Return counts of records, failed or missing generations, and judge errors.
 
         `judge_errors` counts records with a usable response where some configured judge
-        returned `error` or gave no verdict; `failed` counts records that are errors in any way.
+        returned `error` or gave no verdict; `failed` counts records that are errors in any way
+        (`tightrope.metrics.errors`, the same count as the store's `failed_attempts`).
         """
-        generation = judge = 0
-        for r in self.records:
-            if r.response is None or not r.response.ok:
-                generation += 1
-            elif any(n not in r.verdicts or not r.verdicts[n].ok for n in self.judge_names):
-                judge += 1
-        return {
-            "records": len(self.records),
-            "generation_errors": generation,
-            "judge_errors": judge,
-            "failed": generation + judge,
-        }
+        return error_counts(self.records, self.judge_names).as_dict()
 
 
 def store_path(out: Path) -> Path:
@@ -83,14 +74,16 @@ def store_path(out: Path) -> Path:
 def primary_judges_of(instrument: dict[str, Any]) -> tuple[str, str | None]:
     """Return (refusal judge, harm judge or None) named in a stored instrument.
 
-    The first judge of each kind drives the metrics, as in `tightrope run`.
+    The first judge of each kind drives the metrics, as in `tightrope run`
+    (`tightrope.metrics.primary_judges`).
     """
-    judges = instrument.get("judges", [])
-    refusal = next((str(j["name"]) for j in judges if j.get("kind") == "refusal"), None)
-    harm = next((str(j["name"]) for j in judges if j.get("kind") == "harm"), None)
-    if refusal is None:
-        raise InputError("the run names no refusal judge in its instrument; it cannot be reported")
-    return refusal, harm
+    kinds = {str(j["name"]): str(j.get("kind")) for j in instrument.get("judges", [])}
+    try:
+        return primary_judges(kinds)
+    except NoRefusalJudge:
+        raise InputError(
+            "the run names no refusal judge in its instrument; it cannot be reported"
+        ) from None
 
 
 def resolve_run_id(store: Store, run_id: str) -> str:
