@@ -20,6 +20,8 @@ from tightrope.errors import InputError
 from tightrope.judges import Judge
 from tightrope.judges.build import build_judges
 from tightrope.judges.panel import check_combine
+from tightrope.metrics import NoRefusalJudge
+from tightrope.metrics import primary_judges as metrics_primary_judges
 from tightrope.records import stable_hash
 from tightrope.run.config import RunConfig, default_judges, with_baseline
 from tightrope.targets import get_target, parse_spec, targets
@@ -132,12 +134,14 @@ def load_suites(config: RunConfig) -> list[Suite]:
 
 
 def primary_judges(kinds: Mapping[str, str]) -> tuple[str, str | None]:
-    """Return (refusal judge, harm judge or None) from judge name -> kind: the first of each."""
-    refusal = next((n for n, k in kinds.items() if k == "refusal"), None)
-    harm = next((n for n, k in kinds.items() if k == "harm"), None)
-    if refusal is None:
-        raise InputError("give at least one refusal judge with --judge (e.g. --judge refusal)")
-    return refusal, harm
+    """Return (refusal judge, harm judge or None) from judge name -> kind (`metrics`' rule);
+    InputError, with the fix, when no refusal judge is given."""
+    try:
+        return metrics_primary_judges(kinds)
+    except NoRefusalJudge:
+        raise InputError(
+            "give at least one refusal judge with --judge (e.g. --judge refusal)"
+        ) from None
 
 
 def resolve(config: RunConfig) -> ResolvedRun:

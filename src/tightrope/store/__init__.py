@@ -4,7 +4,7 @@ It depends only on `tightrope.records`: conventions of attacks and judges (which
 adaptive stage owns, which verdicts belong to a panel) come in as parameters.
 """
 
-from tightrope.store.store import RunInfo, Store
 from tightrope.store.schema import STORE_FILENAME
+from tightrope.store.store import RunInfo, Store
 
 __all__ = ["STORE_FILENAME", "RunInfo", "Store"]
