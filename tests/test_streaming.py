@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from openai_server import Action, ScriptedServer, prompt_hash
-from tightrope.run import stages
 from tightrope.attacks.adaptive import ADAPTIVE_MARK
 from tightrope.judges.build import build_judges
 from tightrope.records import GenerationConfig, Message, Response
+from tightrope.run import stages
 from tightrope.run.pricing import usage_by_spec
 from tightrope.run.runner import RunConfig, aggregate, count_errors, run_async
 from tightrope.store.store import ADAPTIVE_KEY, Store
