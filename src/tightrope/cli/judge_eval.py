@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from tightrope.cli.common import fail, stdout
 from tightrope.errors import InputError
 
 
@@ -31,8 +32,6 @@ def _ci(ci: Sequence[float], scale: float = 100.0, digits: int = 1) -> str:
 def render(report: dict[str, Any]) -> None:
     """Print the report as tables on stdout."""
     from rich.table import Table
-
-    from tightrope.cli.app import stdout
 
     o = report["overall"]
     stdout.print(
@@ -108,8 +107,6 @@ def judge_eval(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Measure a judge against human labels: confusion, agreement, FPR, FNR, Cohen's κ."""
-    from tightrope.cli.app import _fail as fail
-    from tightrope.cli.app import stdout
     from tightrope.judges.evaluation import evaluate
 
     try:
