@@ -91,6 +91,13 @@ def test_report_without_store_or_run(tmp_path: Path) -> None:
     assert "no run 'nope'" in line
 
 
+def test_error_prints_brackets_in_a_path_literally(tmp_path: Path) -> None:
+    # A path is user text: rich must not read `[red]x[/red]` in it as markup and drop it.
+    for command in (("report", "latest"), ("runs",)):
+        line = _one_line_error(tightrope(*command, "--out", "[red]x[/red]", cwd=tmp_path))
+        assert line.startswith("error: [red]x[/red]") and "no run store" in line, line
+
+
 def test_error_rate_over_limit_exits_1(tmp_path: Path) -> None:
     r = tightrope(
         "run",

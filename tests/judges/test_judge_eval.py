@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from clihelp import tightrope
-from tightrope.cli.judge_eval import evaluate
 from tightrope.errors import InputError
+from tightrope.judges.evaluation import evaluate
 from tightrope.metrics.agreement import Agreement, cohen_kappa, kappa_interval, tally
 
 # REFERENCE.md section 1: TP, FP, FN, TN, agree %, FPR %, FNR %, kappa.

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from tightrope.cli.common import console, fail, stderr
 from tightrope.errors import InputError
 
 app = typer.Typer(
@@ -18,9 +16,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-_width = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
-stdout = Console(width=_width)
-stderr = Console(stderr=True, width=_width)
+# The catalog has five wide columns: piped, it gets more room than the other commands' tables.
+stdout = console(piped_width=160)
 
 
 @app.command("list")
@@ -73,8 +70,7 @@ def fetch(
             path = fetch_file(f)
             stdout.print(f"ok  {f.dataset:<18} {path}", highlight=False)
     except InputError as exc:
-        stderr.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(str(exc))
 
 
 def register(main: typer.Typer) -> None:

@@ -1,9 +1,35 @@
 """The run engine: config and defaults, one resolution step, the plan, the generate / adaptive /
-judge stages, the runner, usage and pricing."""
+judge stages, the runner, usage and pricing.
 
-from tightrope.run.config import RunConfig
-from tightrope.run.resolve import ResolvedRun, resolve
-from tightrope.run.result import RunResult
-from tightrope.run.runner import evaluate, run_async
+Names are imported on first use (PEP 562), so the command line can read the defaults in
+`run/config.py` without loading the engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tightrope.run.config import RunConfig
+    from tightrope.run.resolve import ResolvedRun, resolve
+    from tightrope.run.result import RunResult
+    from tightrope.run.runner import evaluate, run_async
+
+_EXPORTS = {
+    "RunConfig": "tightrope.run.config",
+    "ResolvedRun": "tightrope.run.resolve",
+    "resolve": "tightrope.run.resolve",
+    "RunResult": "tightrope.run.result",
+    "evaluate": "tightrope.run.runner",
+    "run_async": "tightrope.run.runner",
+}
 
 __all__ = ["ResolvedRun", "RunConfig", "RunResult", "evaluate", "resolve", "run_async"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tightrope.run' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

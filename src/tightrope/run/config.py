@@ -13,14 +13,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from tightrope.records import GenerationConfig
-
-DEFAULT_TARGET = "embedded:smollm2"
-DEFAULT_SUITES: tuple[str, ...] = ("starter",)
-DEFAULT_ATTACKS: tuple[str, ...] = ("direct",)
-BASELINE_ATTACK = "direct"
-DEFAULT_COMBINE = "majority"
-DEFAULT_MAX_ERROR_RATE = 0.05
-DEFAULT_OUT = "tightrope-runs"
+from tightrope.run.defaults import (
+    BASELINE_ATTACK,
+    DEFAULT_ATTACKS,
+    DEFAULT_COMBINE,
+    DEFAULT_MAX_ERROR_RATE,
+    DEFAULT_SUITES,
+    DEFAULT_TARGET,
+)
 
 
 class RunConfig(BaseModel):

@@ -19,14 +19,14 @@ from tightrope.judges import Judge
 from tightrope.metrics import MetricsTable, judged_table, metrics_table
 from tightrope.records import GenerationConfig, Record
 from tightrope.run.adaptive import adaptive_stage, loop_usage
-from tightrope.run.config import (
+from tightrope.run.config import RunConfig
+from tightrope.run.defaults import (
     DEFAULT_ATTACKS,
     DEFAULT_COMBINE,
     DEFAULT_MAX_ERROR_RATE,
     DEFAULT_OUT,
     DEFAULT_SUITES,
     DEFAULT_TARGET,
-    RunConfig,
 )
 from tightrope.run.generate import generate_stage
 from tightrope.run.judge import judge_stage

@@ -1,4 +1,5 @@
-"""`tightrope compare`, `gate`, `view` and `export`: reading finished runs, never calling a model.
+"""`tightrope report`, `runs`, `compare`, `gate`, `view` and `export`: reading finished runs from
+the store, never calling a model.
 
 Exit codes: 0 success; 1 a gate breached (or compare --fail-on-worse found a worse metric);
 2 bad input, including a malformed policy or mismatched instruments without --allow-mismatch.
@@ -9,30 +10,92 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tightrope.cli.common import DEFAULT_OUT, OutOption, fail, stderr, stdout
 from tightrope.errors import InputError
 
-DEFAULT_OUT = Path("tightrope-runs")
-OutOption = Annotated[Path, typer.Option(help="Folder of the run store.")]
+if TYPE_CHECKING:
+    from tightrope.report.loader import LoadedRun
 
 
-class ExportFormat(StrEnum):
-    """Formats of `tightrope export`."""
+def report(
+    run_ids: Annotated[list[str], typer.Argument(help="Run id(s), or 'latest'.")],
+    out: OutOption = DEFAULT_OUT,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")
+    ] = None,
+    md: Annotated[Path | None, typer.Option("--md", help="Write a Markdown report here.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write every rate as JSON here.")
+    ] = None,
+) -> None:
+    """Print runs' tables again from the store alone; optionally write HTML, Markdown, JSON."""
+    from tightrope.report.loader import load_runs
+    from tightrope.report.terminal import print_tables
+    from tightrope.report.writers import write_reports
 
-    jsonl = "jsonl"
-    parquet = "parquet"
-    inspect = "inspect"
-    jbb = "jbb"
+    try:
+        runs = load_runs(out, run_ids)
+        written = write_reports(runs, html=html, md=md, json=json_out)
+    except InputError as exc:
+        fail(str(exc))
+    for i, run in enumerate(runs):
+        if i:
+            stdout.print()
+        print_tables(stdout, run.tables, run.instrument)
+        _print_run_extras(run)
+        stdout.print(
+            f"\nrun [bold]{run.run_id}[/bold] · {run.info.status} · created {run.info.created_at}",
+            highlight=False,
+        )
+    for path in written:
+        stdout.print(f"wrote {path}", highlight=False)
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    from tightrope.cli.app import stderr
+def _print_run_extras(run: LoadedRun) -> None:
+    """Print what `tightrope run` printed below its tables: attack summary, panel failures."""
+    from tightrope.judges.panel import member_failure_lines
+    from tightrope.report.attack_table import print_attack_summary
 
-    stderr.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
+    print_attack_summary(
+        stdout,
+        lambda: run.records,
+        run.tables,
+        run.instrument,
+        scored_judges={
+            name for r in run.records for name, v in r.verdicts.items() if v.score is not None
+        },
+    )
+    for line in member_failure_lines(run.records):
+        stdout.print(line, highlight=False, soft_wrap=True)
+
+
+def list_runs(
+    out: OutOption = DEFAULT_OUT,
+) -> None:
+    """List the runs in a store, newest first."""
+    from tightrope.store import STORE_FILENAME, Store
+
+    db = out if out.suffix == ".db" else out / STORE_FILENAME
+    if not db.is_file():
+        fail(f"{db}: no run store here; pass the folder given to run --out")
+    try:
+        store = Store.open(db)
+    except InputError as exc:
+        fail(str(exc))
+    try:
+        for info in store.runs():
+            c = store.counts(info.run_id)
+            targets = ",".join(info.config.get("targets", []))
+            stdout.print(
+                f"{info.run_id}  {info.status:<8}  {targets}  {c['ok']}/{c['attempts']} responses",
+                highlight=False,
+            )
+    finally:
+        store.close()
 
 
 def compare(
@@ -60,7 +123,6 @@ def compare(
     ] = False,
 ) -> None:
     """Paired comparison of two runs: B−A per metric and category, exact McNemar, flips."""
-    from tightrope.cli.app import stderr, stdout
     from tightrope.report.compare import compare_runs
     from tightrope.report.compare_render import (
         comparison_json,
@@ -75,7 +137,7 @@ def compare(
         a, b = (runs[0], runs[0]) if len(runs) == 1 else (runs[0], runs[1])
         comps = compare_runs(a, b, target_a=target_a, target_b=target_b, attacks=attack)
     except InputError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     mismatches = comps[0].mismatches
     if mismatches:
         stderr.print(mismatch_panel(mismatches, allowed=allow_mismatch))
@@ -102,7 +164,6 @@ def gate(
     ] = None,
 ) -> None:
     """Check a run against a release policy on interval bounds: exit 1 on any breach."""
-    from tightrope.cli.app import stdout
     from tightrope.report.gate import evaluate_policy, gate_json, print_gate
     from tightrope.report.loader import load_runs
     from tightrope.report.policy import load_policy
@@ -111,7 +172,7 @@ def gate(
         parsed = load_policy(policy)
         run = load_runs(out, [run_id])[0]
     except InputError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     checks = evaluate_policy(parsed, run)
     print_gate(stdout, parsed, run, checks)
     if json_out is not None:
@@ -129,7 +190,6 @@ def view(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: a free one).")] = 0,
 ) -> None:
     """Browse the runs of a store in a local, read-only web viewer (Ctrl-C to stop)."""
-    from tightrope.cli.app import stderr, stdout
     from tightrope.viewer.server import _is_loopback, serve
 
     if not _is_loopback(host):
@@ -145,9 +205,18 @@ def view(
     try:
         serve(out, host=host, port=port, on_ready=ready)
     except InputError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+
+
+class ExportFormat(StrEnum):
+    """Formats of `tightrope export`."""
+
+    jsonl = "jsonl"
+    parquet = "parquet"
+    inspect = "inspect"
+    jbb = "jbb"
 
 
 def export(
@@ -159,7 +228,6 @@ def export(
     attack: Annotated[str | None, typer.Option(help="jbb: the attack (default direct).")] = None,
 ) -> None:
     """Export a run's records: jsonl, parquet, inspect (Inspect AI log) or jbb (artifact)."""
-    from tightrope.cli.app import stdout
     from tightrope.report.loader import load_runs
 
     try:
@@ -187,9 +255,9 @@ def export(
             written = f"{write_jbb(run, output, target=target, attack=attack)} behaviors"
             files = [output]
     except InputError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except OSError as exc:
-        _fail(f"{output}: cannot write ({exc.strerror})")
+        fail(f"{output}: cannot write ({exc.strerror})")
     stdout.print(
         f"wrote {', '.join(str(f) for f in files)} · {written} · run {run.run_id}",
         highlight=False,
@@ -197,7 +265,9 @@ def export(
 
 
 def register(app: typer.Typer) -> None:
-    """Add compare, gate, view and export to the main app."""
+    """Add report, runs, compare, gate, view and export to the main app."""
+    app.command()(report)
+    app.command("runs")(list_runs)
     app.command()(compare)
     app.command()(gate)
     app.command()(view)

@@ -1,0 +1,41 @@
+"""What every command group shares: the consoles, the one error exit, the default store folder.
+
+Command modules import from here and never from each other or from `app.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from tightrope.run.defaults import DEFAULT_OUT as RUN_DEFAULT_OUT
+
+DEFAULT_OUT = Path(RUN_DEFAULT_OUT)
+OutOption = Annotated[Path, typer.Option(help="Folder of the run store.")]
+
+
+def console(*, stderr: bool = False, piped_width: int = 120) -> Console:
+    """Return a console; piped output (CI logs, files) gets `piped_width` columns, so a table
+    fits whole instead of in rich's 80, unless COLUMNS says otherwise."""
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() or "COLUMNS" in os.environ else piped_width
+    return Console(stderr=stderr, width=width)
+
+
+stdout = console()
+stderr = console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print `error: MESSAGE` on stderr and exit with `code` (2: bad input; 1: a failed check).
+
+    The message is printed literally: a `[` in a path or a model's text is not rich markup.
+    """
+    stderr.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)

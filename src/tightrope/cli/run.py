@@ -1,0 +1,281 @@
+"""`tightrope run`: evaluate targets on suites and print not_unsafe / not_overrefuse per category.
+
+Exit codes: 0 success; 1 the run finished but more records failed than --max-error-rate;
+2 bad input (one-line error naming what to fix); 130 interrupted (the run is saved and resumes).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from tightrope.cli.common import DEFAULT_OUT, OutOption, fail, stderr, stdout
+from tightrope.errors import InputError
+
+if TYPE_CHECKING:
+    from tightrope.records import GenerationConfig
+    from tightrope.run import ResolvedRun, RunConfig, RunResult
+
+
+def run(
+    target: Annotated[
+        list[str] | None,
+        typer.Option("--target", "-t", help="Model spec, repeatable (default embedded:smollm2)."),
+    ] = None,
+    suite: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--suite",
+            "-s",
+            help="Suite: NAME, NAME:ARG or file:PATH, repeatable (default starter).",
+        ),
+    ] = None,
+    attack: Annotated[
+        list[str] | None,
+        typer.Option("--attack", "-a", help="Attack, repeatable; direct always runs."),
+    ] = None,
+    attacker_model: Annotated[
+        str | None,
+        typer.Option(help="Model spec that writes the prompts of pair and tap attacks."),
+    ] = None,
+    judge: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--judge",
+            "-j",
+            help="Judge, repeatable; the first refusal judge drives the table. Default: "
+            "refusal-clf (or the rule judge `refusal` where refusal-clf is not installed).",
+        ),
+    ] = None,
+    judge_model: Annotated[
+        str | None,
+        typer.Option(help="Model spec of the LLM judges (harmbench-cls, strongreject, ...)."),
+    ] = None,
+    judge_panel: Annotated[
+        str | None,
+        typer.Option(help="Judge panel a,b,c (a member may be name=SPEC); drives its kind."),
+    ] = None,
+    combine: Annotated[
+        str, typer.Option(help="How the panel combines: majority, any, all or mean.")
+    ] = "majority",
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Use only the first N behaviors of each suite.")
+    ] = None,
+    sample: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Stratified sample of N behaviors per suite (by category, pairs kept)."
+        ),
+    ] = None,
+    sample_seed: Annotated[int, typer.Option(help="Seed of --sample.")] = 0,
+    max_tokens: Annotated[
+        int | None, typer.Option(min=1, help="New tokens per response (default 150).")
+    ] = None,
+    temperature: Annotated[
+        float | None, typer.Option(min=0.0, help="Sampling temperature (default 0).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Generation seed (default 0).")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, help="Batch size for local models (default 48).")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Max requests in flight per endpoint (default 16).")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(min=0.1, help="Seconds before a request is abandoned.")
+    ] = None,
+    retries: Annotated[
+        int | None, typer.Option(min=1, help="Attempts per request, first included (default 6).")
+    ] = None,
+    system_prompt: Annotated[
+        str | None, typer.Option(help="System prompt sent to every target.")
+    ] = None,
+    target_config: Annotated[
+        Path | None,
+        typer.Option(help="YAML of generation keys and backend settings for the targets."),
+    ] = None,
+    max_error_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Exit 1 when more records than this fail.")
+    ] = 0.05,
+    out: OutOption = DEFAULT_OUT,
+    resume: Annotated[
+        str | None, typer.Option(help="Resume this run id (its stored config is used).")
+    ] = None,
+) -> None:
+    """Run an evaluation and print not_unsafe / not_overrefuse per category."""
+    from tightrope.run import RunConfig
+
+    try:
+        generation, settings = _generation_and_settings(
+            target_config,
+            generation={
+                "temperature": temperature,
+                "max_tokens": max_tokens,
+                "seed": seed,
+                "system_prompt": system_prompt,
+            },
+            settings={
+                "batch_size": batch_size,
+                "concurrency": concurrency,
+                "timeout": timeout,
+                "retries": retries,
+            },
+        )
+        # Options not given are left out, so RunConfig's defaults (run/config.py) apply: the
+        # command line and the Python API share one set of defaults.
+        given: dict[str, Any] = {
+            "targets": tuple(target or ()),
+            "suites": tuple(suite or ()),
+            "attacks": tuple(attack or ()),
+            "judges": tuple(judge or ()),
+            "judge_panel": (judge_panel,) if judge_panel else (),
+        }
+        config = RunConfig(
+            **{k: v for k, v in given.items() if v},
+            limit=limit,
+            sample=sample,
+            sample_seed=sample_seed,
+            generation=generation,
+            max_error_rate=max_error_rate,
+            target_settings=settings,
+            attacker_model=attacker_model,
+            judge_model=judge_model,
+            combine=combine,
+        )
+        planned = config if resume else _resolve(config)
+    except InputError as exc:
+        fail(str(exc))
+    result = _execute(planned, out, resume)
+    _print_result(result)
+    _print_run_line(result, out)
+    if result.error_rate_exceeded:
+        fail(
+            f"error rate {100 * result.error_rate:.1f}% exceeds --max-error-rate "
+            f"{100 * result.max_error_rate:.1f}%; rerun the same command to retry the failed calls",
+            code=1,
+        )
+
+
+def _generation_and_settings(
+    target_config: Path | None, *, generation: dict[str, Any], settings: dict[str, Any]
+) -> tuple[GenerationConfig, dict[str, Any]]:
+    """Merge --target-config with the generation and backend-setting flags (a given flag wins
+    over the file); return the validated generation config and the backend settings."""
+    gen: dict[str, Any] = {}
+    backend: dict[str, Any] = {}
+    if target_config is not None:
+        from tightrope.targets.config_file import load_target_config
+
+        gen, backend = load_target_config(target_config)
+    backend.update({k: v for k, v in settings.items() if v is not None})
+    gen.update({k: v for k, v in generation.items() if v is not None})
+    return _generation(gen), backend
+
+
+def _generation(values: dict[str, Any]) -> GenerationConfig:
+    """Return a GenerationConfig, turning validation errors into one-line input errors."""
+    from pydantic import ValidationError
+
+    from tightrope.records import GenerationConfig
+
+    try:
+        return GenerationConfig(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(f"generation setting {first['loc'][0]}: {first['msg']}") from None
+
+
+def _resolve(config: RunConfig) -> ResolvedRun:
+    """Resolve the run once (every name to objects, defaults filled; InputError on bad input,
+    before any store or model is touched) and print its notices (a default judge replaced)."""
+    from tightrope.run import resolve
+
+    resolved = resolve(config)
+    for notice in resolved.notices:
+        stderr.print(notice, highlight=False, markup=False)
+    return resolved
+
+
+def _execute(config: RunConfig | ResolvedRun, out: Path, resume: str | None) -> RunResult:
+    """Run the evaluation with a progress bar on stderr; exit 2 on bad input and 130 when
+    interrupted (the run is saved; the same command resumes it)."""
+    import asyncio
+
+    from tightrope.report.progress import RichProgress
+    from tightrope.run import run_async
+
+    progress = RichProgress(stderr)
+    started: list[str] = []
+
+    def on_start(run_id: str, resumed: bool) -> None:
+        started.append(run_id)
+        verb = "resuming" if resumed else "starting"
+        stderr.print(f"{verb} run [bold]{run_id}[/bold]", highlight=False)
+
+    try:
+        result = asyncio.run(
+            run_async(config, out=out, resume=resume, progress=progress, on_start=on_start)
+        )
+    except InputError as exc:
+        progress.close()
+        fail(str(exc))
+    except KeyboardInterrupt:
+        progress.close()
+        rid = started[0] if started else "(not started)"
+        stderr.print(
+            f"interrupted: run {rid} is saved in {out}; give the same command again "
+            f"(or --resume {rid}) to continue where it stopped"
+        )
+        raise typer.Exit(130) from None
+    progress.close()
+    return result
+
+
+def _print_result(result: RunResult) -> None:
+    """Print the tables, the attack summary and the panel members' failures of a finished run."""
+    from tightrope.judges.panel import panel_failure_lines
+    from tightrope.report.attack_table import print_attack_summary
+    from tightrope.report.terminal import print_tables
+
+    print_tables(stdout, result.tables, result.instrument)
+    print_attack_summary(
+        stdout,
+        lambda: result.records,
+        result.tables,
+        result.instrument,
+        scored_judges=result.scored_judges,
+    )
+    for line in panel_failure_lines(result.panel_verdicts()):
+        stdout.print(line, highlight=False, soft_wrap=True)
+
+
+def _print_run_line(result: RunResult, out: Path) -> None:
+    """Print the run's id, store, model calls and errors, each model's usage and cost, and the
+    command that shows the run again."""
+    stdout.print(
+        f"\nrun [bold]{result.run_id}[/bold] · store {result.store_path} · "
+        f"{result.model_calls} model calls, {result.cache_hits} from cache · "
+        f"{result.errors} errors ({100 * result.error_rate:.1f}%)",
+        highlight=False,
+    )
+    for u in result.usage:
+        cost = (
+            "cost unknown (add the model to TIGHTROPE_PRICES)"
+            if u.cost_usd is None
+            else f"${u.cost_usd:.4f}"
+        )
+        stdout.print(
+            f"{u.role} {u.spec}: {u.calls} responses, {u.prompt_tokens:,} prompt + "
+            f"{u.completion_tokens:,} completion tokens, {cost}",
+            highlight=False,
+        )
+    stdout.print(
+        f"see it again with: tightrope report {result.run_id} --out {out}", highlight=False
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `run` command to the main app."""
+    app.command()(run)
