@@ -13,7 +13,7 @@ from tightrope.datasets.sampling import quotas
 from tightrope.errors import InputError
 from tightrope.records import Behavior
 from tightrope.run import RunConfig
-from tightrope.run.resolve import load_suites
+from tightrope.run.resolution import load_suites
 
 QUESTIONS = (
     "qid,question,label,hazard\n"

@@ -17,7 +17,7 @@ from tightrope.datasets import CATEGORIES, Suite, load_suite, read_judge_compari
 from tightrope.datasets.mapping import UnmappedCategoryError, map_category
 from tightrope.records import Behavior
 from tightrope.run import RunConfig
-from tightrope.run.resolve import load_suites
+from tightrope.run.resolution import load_suites
 
 PUBLIC = ["harmbench", "jbb", "jbb-harmful", "jbb-benign", "advbench", "strongreject", "xstest"]
 

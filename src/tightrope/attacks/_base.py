@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tightrope.records import Behavior, Message
 from tightrope.registry import ATTACKS_GROUP, Registry
+
+if TYPE_CHECKING:
+    from tightrope.attacks.adaptive._base import AdaptiveAttack
 
 CONTEXT_SEPARATOR = "\n\n---\n\n"
 
@@ -45,7 +48,7 @@ class Attack(Protocol):
         ...
 
 
-attacks: Registry[Attack] = Registry("attack", entry_point_group=ATTACKS_GROUP)
+attacks: Registry[Attack | AdaptiveAttack] = Registry("attack", entry_point_group=ATTACKS_GROUP)
 attack = attacks.register
 
 
@@ -55,7 +58,7 @@ def parse_attack_spec(spec: str) -> tuple[str, str | None]:
     return name, (arg if sep else None)
 
 
-def get_attack(spec: str) -> Attack:
+def get_attack(spec: str) -> Attack | AdaptiveAttack:
     """Return the attack for `name` or `name:arg` (UnknownNameError lists the valid names)."""
     name, arg = parse_attack_spec(spec)
     factory = attacks.get(name)

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tightrope.run.config import RunConfig
-    from tightrope.run.resolve import ResolvedRun, resolve
+    from tightrope.run.resolution import ResolvedRun, resolve
     from tightrope.run.result import RunResult
     from tightrope.run.runner import evaluate, run_async
 
 _EXPORTS = {
     "RunConfig": "tightrope.run.config",
-    "ResolvedRun": "tightrope.run.resolve",
-    "resolve": "tightrope.run.resolve",
+    "ResolvedRun": "tightrope.run.resolution",
+    "resolve": "tightrope.run.resolution",
     "RunResult": "tightrope.run.result",
     "evaluate": "tightrope.run.runner",
     "run_async": "tightrope.run.runner",

@@ -2,7 +2,7 @@
 
 `RunConfig` is stored with the run so it can be repeated exactly. The command line and the Python
 API (`evaluate`) both build one and leave unset what the user did not give; `resolve` (in
-`resolve.py`) fills the defaults below, so both get the same run for the same choices.
+`resolution.py`) fills the defaults below, so both get the same run for the same choices.
 """
 
 from __future__ import annotations

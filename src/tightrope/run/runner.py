@@ -33,7 +33,7 @@ from tightrope.run.judge import judge_stage
 from tightrope.run.plan import plan
 from tightrope.run.pricing import load_prices, usage_totals
 from tightrope.run.progress import NoProgress, Progress
-from tightrope.run.resolve import ResolvedRun, primary_judges, resolve
+from tightrope.run.resolution import ResolvedRun, primary_judges, resolve
 from tightrope.run.result import RunResult, opened
 from tightrope.store import Store
 

@@ -6,8 +6,9 @@ adaptive stage (`tightrope.run.adaptive`), which hands it a `LoopContext`: every
 through the run store's response cache, and every target query lands in the store as an attempt
 with its position (iteration, stream, parent) in `Attempt.attack_params`.
 
-Adaptive attacks register in the same registry as static ones (`@attack("pair")`) and return no
-static variants; `is_adaptive` tells them apart.
+Adaptive attacks register in the same registry as static ones (`@attack("pair")`) but are a
+protocol of their own: they have no static variants and are never planned; `is_adaptive` tells
+them apart.
 """
 
 from __future__ import annotations
@@ -95,10 +96,6 @@ class AdaptiveAttack(Protocol):
     @property
     def parallel_units(self) -> int:
         """How many behaviors may be attacked at once (1 for CPU-bound searches)."""
-        ...
-
-    def variants(self, behavior: Behavior) -> list[Any]:
-        """Return no static variants: the loop makes the attempts."""
         ...
 
     def bind(self, *, attacker_model: str | None, judge_model: str | None) -> AdaptiveAttack:

@@ -17,8 +17,14 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tightrope.attacks._base import Attack, attack, behavior_prompt
-from tightrope.attacks.adaptive import ADAPTIVE_MARK, LoopContext, Query, parse_options
+from tightrope.attacks._base import attack, behavior_prompt
+from tightrope.attacks.adaptive import (
+    ADAPTIVE_MARK,
+    AdaptiveAttack,
+    LoopContext,
+    Query,
+    parse_options,
+)
 from tightrope.attacks.adaptive.attacker import DEFAULT_OPENING
 from tightrope.attacks.adaptive.gcg_search import GcgResult, GcgSettings, gcg_search
 from tightrope.errors import InputError
@@ -57,10 +63,6 @@ class Gcg:
     def params(self) -> dict[str, Any]:
         """The search budget and seed, the version of this implementation, the mark."""
         return {**asdict(self.settings), "gcg_version": GCG_VERSION, ADAPTIVE_MARK: True}
-
-    def variants(self, behavior: Behavior) -> list[Any]:
-        """Return no static variants: the search makes the attempt."""
-        return []
 
     def bind(self, *, attacker_model: str | None, judge_model: str | None) -> Gcg:
         """GCG needs no attacker model; the target is its own oracle."""
@@ -128,7 +130,7 @@ class Gcg:
 
 
 @attack("gcg")
-def gcg(arg: str | None = None) -> Attack:
+def gcg(arg: str | None = None) -> AdaptiveAttack:
     """GCG suffix search on hf:/embedded: targets (Zou et al. 2023): gcg[:steps=N,...]."""
     spec = f"gcg:{arg}" if arg else "gcg"
     options = parse_options(spec, arg, OPTIONS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Self
 
 from tightrope.attacks.adaptive import ADAPTIVE_MARK, LoopContext, Query, parse_options
 from tightrope.attacks.adaptive.attacker import ATTACKER_VERSION, Attacker, Failed, Proposal
@@ -84,11 +84,7 @@ class LlmSearch:
         )
         return values
 
-    def variants(self, behavior: Behavior) -> list[Any]:
-        """Return no static variants: the loop makes the attempts."""
-        return []
-
-    def bind(self, *, attacker_model: str | None, judge_model: str | None) -> LlmSearch:
+    def bind(self, *, attacker_model: str | None, judge_model: str | None) -> Self:
         """Return the attack with its models set: the attacker from `attacker=` or
         --attacker-model (InputError when neither is given), the in-loop judge from `judge=`,
         else --judge-model, else the attacker model."""

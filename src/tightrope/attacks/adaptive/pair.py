@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tightrope.attacks._base import Attack, attack, behavior_prompt
-from tightrope.attacks.adaptive import LoopContext, derived_seed
+from tightrope.attacks._base import attack, behavior_prompt
+from tightrope.attacks.adaptive import AdaptiveAttack, LoopContext, derived_seed
 from tightrope.attacks.adaptive.attacker import (
     DEFAULT_OPENING,
     Failed,
@@ -107,7 +107,7 @@ class Pair(LlmSearch):
 
 
 @attack("pair")
-def pair(arg: str | None = None) -> Attack:
+def pair(arg: str | None = None) -> AdaptiveAttack:
     """PAIR (Chao et al. 2023): pair[:streams=N,iterations=K,...]; needs --attacker-model."""
     spec = f"pair:{arg}" if arg else "pair"
     own = {"streams": int, "iterations": int}

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tightrope.attacks._base import Attack, attack, behavior_prompt
-from tightrope.attacks.adaptive import LoopContext, derived_seed
+from tightrope.attacks._base import attack, behavior_prompt
+from tightrope.attacks.adaptive import AdaptiveAttack, LoopContext, derived_seed
 from tightrope.attacks.adaptive.attacker import (
     DEFAULT_OPENING,
     Failed,
@@ -136,7 +136,7 @@ class Tap(LlmSearch):
 
 
 @attack("tap")
-def tap(arg: str | None = None) -> Attack:
+def tap(arg: str | None = None) -> AdaptiveAttack:
     """TAP (Mehrotra et al. 2023): tap[:branching=B,width=W,depth=D,...]; needs --attacker-model."""
     spec = f"tap:{arg}" if arg else "tap"
     own = {"branching": int, "width": int, "depth": int, "roots": int}
