@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from storeplan import small_plan
 from tightrope.metrics import (
     NoRefusalJudge,
     Outcome,
@@ -189,23 +190,7 @@ def test_primary_judges_are_the_first_of_each_kind() -> None:
 
 def test_the_store_counts_failed_attempts_as_the_metrics_do(tmp_path: Path) -> None:
     judges = ["refusal", "harm"]
-    behaviors = [
-        Behavior(id=f"b{i}", text=f"q{i}", side="harmful", category="S1", source_category="x",
-                 source="t@1")
-        for i in range(6)
-    ]  # fmt: skip
-    attempts = [
-        (
-            Attempt(
-                id=f"b{i}/direct/0",
-                behavior_id=f"b{i}",
-                target="python:m:f",
-                messages=(Message(role="user", content=f"q{i}"),),
-            ),
-            f"key{i}",
-        )
-        for i in range(6)
-    ]
+    behaviors, attempts = small_plan(6, side="harmful")
     ok = Response(text="r")
 
     def verdict(judge: str, label: VerdictLabel) -> Verdict:

@@ -3,36 +3,10 @@ from pathlib import Path
 
 import pytest
 
+from storeplan import small_plan
 from tightrope.errors import StoreError
-from tightrope.records import Attempt, Behavior, Message, Response, Verdict
+from tightrope.records import Response, Verdict
 from tightrope.store import Store
-
-
-def _plan() -> tuple[list[Behavior], list[tuple[Attempt, str]]]:
-    behaviors = [
-        Behavior(
-            id=f"b{i}",
-            text=f"q{i}",
-            side="benign",
-            category="S1",
-            source_category="x",
-            source="t@1",
-        )
-        for i in range(3)
-    ]
-    attempts = [
-        (
-            Attempt(
-                id=f"b{i}/direct/0",
-                behavior_id=f"b{i}",
-                target="python:m:f",
-                messages=(Message(role="user", content=f"q{i}"),),
-            ),
-            f"key{i}",
-        )
-        for i in range(3)
-    ]
-    return behaviors, attempts
 
 
 def test_store_uses_wal_and_round_trips_records(tmp_path: Path) -> None:
@@ -40,7 +14,7 @@ def test_store_uses_wal_and_round_trips_records(tmp_path: Path) -> None:
     mode = store._conn.execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
     store.create_run("r1", fingerprint="fp", config={"a": 1}, instrument={"i": 2})
-    behaviors, attempts = _plan()
+    behaviors, attempts = small_plan(3)
     store.add_plan("r1", behaviors, attempts)
     store.add_plan("r1", behaviors, attempts)  # idempotent
     assert len(store.attempts("r1")) == 3
@@ -72,7 +46,7 @@ def test_store_uses_wal_and_round_trips_records(tmp_path: Path) -> None:
 def test_new_response_replaces_error_and_drops_old_verdicts(tmp_path: Path) -> None:
     store = Store.open(tmp_path)
     store.create_run("r1", fingerprint="fp", config={}, instrument={})
-    behaviors, attempts = _plan()
+    behaviors, attempts = small_plan(3)
     store.add_plan("r1", behaviors, attempts)
     a0, k0 = attempts[0]
     store.put_responses("r1", [(a0, k0, Response(text="one"))])
