@@ -100,14 +100,24 @@ def run(
         float, typer.Option(min=0.0, max=1.0, help="Exit 1 when more records than this fail.")
     ] = 0.05,
     out: OutOption = DEFAULT_OUT,
+    cache: Annotated[
+        str,
+        typer.Option(
+            help="Response cache: read-write, read-only (use, never store), off (neither) or "
+            "refresh (ask every model again and replace the cached answers)."
+        ),
+    ] = "read-write",
     resume: Annotated[
         str | None, typer.Option(help="Resume this run id (its stored config is used).")
     ] = None,
 ) -> None:
     """Run an evaluation and print not_unsafe / not_overrefuse per category."""
     from tightrope.run import RunConfig
+    from tightrope.run.defaults import CACHE_MODES
 
     try:
+        if cache not in CACHE_MODES:
+            raise InputError(f"--cache {cache!r}: use one of {', '.join(CACHE_MODES)}")
         generation, settings = _generation_and_settings(
             target_config,
             generation={
@@ -143,6 +153,7 @@ def run(
             attacker_model=attacker_model,
             judge_model=judge_model,
             combine=combine,
+            cache=cache,
         )
         planned = config if resume else _resolve(config)
     except InputError as exc:

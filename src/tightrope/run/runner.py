@@ -36,11 +36,27 @@ from tightrope.run.progress import NoProgress, Progress
 from tightrope.run.resolution import ResolvedRun, primary_judges, resolve
 from tightrope.run.result import RunResult, opened
 from tightrope.store import Store
+from tightrope.targets.cached import DEFAULT_CACHE_MODE, CacheMode
 
 
 def new_run_id() -> str:
     """Return a sortable, unique run id: UTC timestamp plus random suffix."""
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def cache_record(
+    config: RunConfig, counts: Mapping[str, int], calls: int, hits: int
+) -> dict[str, Any]:
+    """Return what the instrument records about the cache: the mode, how many of the run's
+    responses came from the cache (over every session of a resumed run), and this session's
+    model calls and cache hits (judges' and attackers' included)."""
+    return {
+        "mode": config.cache,
+        "responses": counts["responses"],
+        "responses_from_cache": counts["from_cache"],
+        "model_calls": calls,
+        "cache_hits": hits,
+    }
 
 
 def aggregate(
@@ -94,6 +110,12 @@ async def run_async(
         resolved.attach(store)
         fingerprint = resolved.fingerprint(instrument)
         run_id = resume or store.resumable_run(fingerprint)
+        if (
+            run_id is not None
+            and resume is None
+            and not resolved.can_resume(store.run(run_id).instrument, instrument)
+        ):
+            run_id = None  # made by an edited python: function: start afresh
         resumed = run_id is not None
         if run_id is None:
             run_id = new_run_id()
@@ -134,6 +156,9 @@ async def run_async(
         total = store.counts(run_id)["attempts"]
         errors = store.failed_attempts(run_id, list(resolved.judges))
         usage = usage_totals("target", store.usage_rows(run_id), load_prices())
+        cache_use = cache_record(config, store.counts(run_id), calls, hits)
+        store.annotate_run(run_id, "cache", cache_use)
+        instrument = {**instrument, "cache": cache_use}
         store.finish_run(run_id)
         return RunResult(
             run_id=run_id,
@@ -168,6 +193,7 @@ def evaluate(
     judge_panel: Sequence[str] = (),
     combine: str = DEFAULT_COMBINE,
     out: Path | str = DEFAULT_OUT,
+    cache: CacheMode = DEFAULT_CACHE_MODE,
 ) -> RunResult:
     """Run an evaluation from Python and return its RunResult (mirrors `tightrope run`).
 
@@ -190,6 +216,7 @@ def evaluate(
         judge_model=judge_model,
         judge_panel=tuple(judge_panel),
         combine=combine,
+        cache=cache,
     )
     resolved = resolve(config)
     for notice in resolved.notices:

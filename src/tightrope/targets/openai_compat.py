@@ -18,7 +18,12 @@ from typing import Any
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, pick_settings, target
-from tightrope.targets.remote import RemoteChatTarget, check_installed, classify_sdk_error
+from tightrope.targets.remote import (
+    RemoteChatTarget,
+    check_installed,
+    classify_sdk_error,
+    deployment_version,
+)
 from tightrope.targets.retry import (
     CallFailed,
     Failure,
@@ -32,6 +37,7 @@ SETTINGS = {
     "max_delay",
     "api_key_env",
     "extra_body",
+    "version",
 }
 
 
@@ -66,6 +72,7 @@ class OpenAITarget(RemoteChatTarget):
         base_delay: float = 0.5,
         max_delay: float = 30.0,
         extra_body: dict[str, Any] | None = None,
+        version: str | None = None,
     ) -> None:
         check_installed("openai", "the openai targets need the openai SDK", "openai")
         key = os.environ.get(api_key_env)
@@ -81,7 +88,7 @@ class OpenAITarget(RemoteChatTarget):
         )
         self.spec = spec
         self.model = model
-        self.version = f"openai-sdk;model={model}"
+        self.version = deployment_version(f"openai-sdk;model={model}", version)
         self._extra_body = extra_body or {}
         self._client_args = {
             "api_key": key or "not-needed",
