@@ -30,6 +30,10 @@ _PENDING = (
 )
 
 
+# A response row that no provider filter stopped (Response.filtered is null).
+_NOT_FILTERED = "json_extract(r.data, '$.filtered') IS NULL"
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -257,12 +261,16 @@ class Store(CacheTable):
         return self.judge_items_at(self.unjudged_rowids(run_id, judge))
 
     def unjudged_rowids(self, run_id: str, judge: str) -> list[int]:
-        """Return the attempt rowids of successful responses that `judge` has not judged."""
+        """Return the attempt rowids of successful responses that `judge` has not judged.
+
+        Replies a provider's filter stopped are not judged: the rates count them directly.
+        """
         rows = self._conn.execute(
             "SELECT a.rowid FROM responses r "
             "JOIN attempts a ON a.run_id=r.run_id AND a.attempt_id=r.attempt_id "
             "LEFT JOIN verdicts v ON v.run_id=r.run_id AND v.attempt_id=r.attempt_id "
-            "AND v.judge=? WHERE r.run_id=? AND r.ok=1 AND v.judge IS NULL ORDER BY a.rowid",
+            "AND v.judge=? WHERE r.run_id=? AND r.ok=1 AND v.judge IS NULL "
+            f"AND {_NOT_FILTERED} ORDER BY a.rowid",
             (judge, run_id),
         )
         return [int(r[0]) for r in rows]
@@ -341,7 +349,7 @@ class Store(CacheTable):
             "SELECT a.behavior_id, json_extract(b.data, '$.side'), "
             "json_extract(b.data, '$.category'), json_extract(a.data, '$.target'), "
             "json_extract(a.data, '$.attack'), r.ok, json_extract(vr.data, '$.label'), "
-            "json_extract(vh.data, '$.label') FROM attempts a "
+            f"json_extract(vh.data, '$.label'), NOT {_NOT_FILTERED} FROM attempts a "
             "JOIN behaviors b ON b.run_id=a.run_id AND b.behavior_id=a.behavior_id "
             "LEFT JOIN responses r ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
             "LEFT JOIN verdicts vr ON vr.run_id=a.run_id AND vr.attempt_id=a.attempt_id "
@@ -350,7 +358,7 @@ class Store(CacheTable):
             "AND vh.judge=? WHERE a.run_id=? ORDER BY a.rowid",
             (refusal_judge, harm_judge or "", run_id),
         )
-        for bid, side, cat, target, attack, ok, refusal, harm in rows:
+        for bid, side, cat, target, attack, ok, refusal, harm, filtered in rows:
             yield Judged(
                 behavior_id=bid,
                 side=intern(side),
@@ -360,6 +368,7 @@ class Store(CacheTable):
                 response_ok=None if ok is None else bool(ok),
                 refusal_label=None if refusal is None else intern(refusal),
                 harm_label=None if harm is None or harm_judge is None else intern(harm),
+                filtered=bool(filtered),
             )
 
     def failed_attempts(self, run_id: str, judges: Sequence[str]) -> int:
@@ -373,7 +382,7 @@ class Store(CacheTable):
         row = self._conn.execute(
             "SELECT COUNT(*) FROM attempts a LEFT JOIN responses r "
             "ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
-            f"WHERE a.run_id=? AND (r.ok IS NOT 1 OR {judged_ok} < ?)",
+            f"WHERE a.run_id=? AND (r.ok IS NOT 1 OR ({_NOT_FILTERED} AND {judged_ok} < ?))",
             (run_id, *judges, len(judges)),
         ).fetchone()
         return int(row[0])

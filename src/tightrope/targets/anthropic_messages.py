@@ -123,11 +123,14 @@ class AnthropicTarget(RemoteChatTarget):
         except Exception as exc:
             raise CallFailed(classify_anthropic_error(exc)) from exc
         texts = [b.text for b in message.content if getattr(b, "type", None) == "text"]
-        if not texts:
+        # The SDK's stop reason `refusal`: Anthropic's safety classifiers stopped the reply.
+        filtered = "refusal" if message.stop_reason == "refusal" else None
+        if not texts and filtered is None:
             raise CallFailed(Failure("the response had no text content", retryable=True))
         return Response(
             text="".join(texts),
             finish_reason=message.stop_reason,
+            filtered=filtered,
             usage=Usage(
                 prompt_tokens=message.usage.input_tokens,
                 completion_tokens=message.usage.output_tokens,

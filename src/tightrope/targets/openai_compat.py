@@ -23,6 +23,7 @@ from tightrope.targets.remote import (
     check_installed,
     classify_sdk_error,
     deployment_version,
+    short,
 )
 from tightrope.targets.retry import (
     CallFailed,
@@ -54,6 +55,30 @@ def _import_openai() -> Any:
 def classify_openai_error(exc: BaseException) -> Failure:
     """Return how to treat an exception from the openai SDK: retry it, or record it."""
     return classify_sdk_error(exc, _import_openai())
+
+
+def content_filter_error(exc: BaseException) -> str | None:
+    """Return the provider's reason when `exc` is a content-filter rejection, else None.
+
+    Azure OpenAI (and servers copying it) reject a prompt its filter flags with HTTP 400 and
+    error code `content_filter` (inner code `ResponsibleAIPolicyViolation`): an outcome of the
+    safety evaluation, not a failure to retry or record as an error.
+    """
+    if getattr(exc, "status_code", None) != 400:
+        return None
+    body = getattr(exc, "body", None)
+    error = body.get("error", body) if isinstance(body, dict) else {}
+    error = error if isinstance(error, dict) else {}
+    inner = error.get("innererror")
+    codes = {
+        getattr(exc, "code", None),
+        error.get("code"),
+        inner.get("code") if isinstance(inner, dict) else None,
+    }
+    if not codes & {"content_filter", "ResponsibleAIPolicyViolation"}:
+        return None
+    message = str(error.get("message") or getattr(exc, "message", "") or "")
+    return f"content_filter: {short(message, 200)}" if message else "content_filter"
 
 
 class OpenAITarget(RemoteChatTarget):
@@ -115,6 +140,9 @@ class OpenAITarget(RemoteChatTarget):
                 extra_body=self._extra_body or None,
             )
         except Exception as exc:
+            reason = content_filter_error(exc)
+            if reason is not None:
+                return Response(text="", finish_reason="content_filter", filtered=reason)
             raise CallFailed(classify_openai_error(exc)) from exc
         if not completion.choices:
             raise CallFailed(Failure("the response had no choices", retryable=True))
@@ -122,12 +150,14 @@ class OpenAITarget(RemoteChatTarget):
         text = choice.message.content
         if text is None:
             text = getattr(choice.message, "refusal", None)
-        if text is None:
+        filtered = "content_filter" if choice.finish_reason == "content_filter" else None
+        if text is None and filtered is None:
             raise CallFailed(Failure("the response had no text content", retryable=True))
         usage = completion.usage
         return Response(
-            text=text,
+            text=text or "",
             finish_reason=choice.finish_reason,
+            filtered=filtered,
             usage=Usage(
                 prompt_tokens=usage.prompt_tokens if usage else 0,
                 completion_tokens=usage.completion_tokens if usage else 0,
