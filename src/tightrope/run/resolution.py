@@ -23,6 +23,7 @@ from tightrope.judges.panel import check_combine
 from tightrope.metrics import NoRefusalJudge
 from tightrope.metrics import primary_judges as metrics_primary_judges
 from tightrope.records import stable_hash
+from tightrope.run.budget import CostBudget
 from tightrope.run.config import (
     INSTRUMENT_NOT_FINGERPRINTED,
     NOT_FINGERPRINTED,
@@ -30,6 +31,7 @@ from tightrope.run.config import (
     default_judges,
     with_baseline,
 )
+from tightrope.run.pricing import load_prices
 from tightrope.targets import get_target, parse_spec, targets
 from tightrope.targets.cached import CachedModel, ResponseCache
 
@@ -50,6 +52,8 @@ class ResolvedRun:
     harm_judge: str | None
     # Notices for the user (a default judge replaced by its fallback), printed by the CLI.
     notices: list[str] = field(default_factory=list)
+    # The spending limit of --max-cost, shared by every model of the run.
+    budget: CostBudget | None = None
 
     @property
     def targets(self) -> list[CachedModel]:
@@ -116,6 +120,7 @@ class ResolvedRun:
         """Make every model of the run use `cache` as the run's cache mode says."""
         for model in self.models.values():
             model.attach(cache, self.config.cache)
+            model.budget = self.budget
 
     def calls(self) -> tuple[int, int]:
         """Return (model calls made, calls the cache answered) over every model of the run."""
@@ -219,7 +224,11 @@ def resolve(config: RunConfig) -> ResolvedRun:
     for atk in adaptive:
         for spec in atk.models().values():
             model_for(spec)
+    budget = None
+    if config.max_cost is not None:
+        budget = CostBudget(config.max_cost, load_prices(), models)
     return ResolvedRun(
+        budget=budget,
         config=config,
         suites=load_suites(config),
         models=models,

@@ -36,7 +36,7 @@ from tightrope.run.progress import NoProgress, Progress
 from tightrope.run.resolution import ResolvedRun, primary_judges, resolve
 from tightrope.run.result import RunResult, opened
 from tightrope.store import Store
-from tightrope.targets.cached import DEFAULT_CACHE_MODE, CacheMode
+from tightrope.targets.cached import DEFAULT_CACHE_MODE, CacheMode, CostLimitReached
 
 
 def new_run_id() -> str:
@@ -138,18 +138,22 @@ async def run_async(
         if not resolved.adaptive_attacks:
             del behaviors[:]
         resolved.suites = []
-        await generate_stage(store, run_id, resolved.models, config.generation, progress)
-        computed = await adaptive_stage(
-            store,
-            run_id,
-            resolved.adaptive_attacks,
-            resolved.models,
-            resolved.targets,
-            behaviors,
-            config.generation,
-            progress,
-        )
-        await judge_stage(store, run_id, resolved.judges, progress)
+        try:
+            await generate_stage(store, run_id, resolved.models, config.generation, progress)
+            computed = await adaptive_stage(
+                store,
+                run_id,
+                resolved.adaptive_attacks,
+                resolved.models,
+                resolved.targets,
+                behaviors,
+                config.generation,
+                progress,
+            )
+            await judge_stage(store, run_id, resolved.judges, progress)
+        except CostLimitReached as exc:
+            await resolved.aclose()
+            raise CostLimitReached(f"{exc}; run {run_id} stopped and is saved") from None
         await resolved.aclose()
         calls, hits = resolved.calls()
         tables = aggregate_stored(store, run_id, resolved)
@@ -194,6 +198,7 @@ def evaluate(
     combine: str = DEFAULT_COMBINE,
     out: Path | str = DEFAULT_OUT,
     cache: CacheMode = DEFAULT_CACHE_MODE,
+    max_cost: float | None = None,
 ) -> RunResult:
     """Run an evaluation from Python and return its RunResult (mirrors `tightrope run`).
 
@@ -217,6 +222,7 @@ def evaluate(
         judge_panel=tuple(judge_panel),
         combine=combine,
         cache=cache,
+        max_cost=max_cost,
     )
     resolved = resolve(config)
     for notice in resolved.notices:

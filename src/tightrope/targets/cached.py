@@ -53,6 +53,25 @@ class ResponseCache(Protocol):
         ...
 
 
+class CostLimitReached(Exception):
+    """A call would take the run's spending past `--max-cost`: the run stops, resumable."""
+
+
+class Budget(Protocol):
+    """What calls may cost (`--max-cost`); the run's implementation prices tokens."""
+
+    def reserve(
+        self, spec: str, batch: Sequence[Sequence[Message]], config: GenerationConfig
+    ) -> float:
+        """Return the estimated cost of a batch, held until `settle`; raise CostLimitReached
+        when the spending so far plus the estimate would pass the limit."""
+        ...
+
+    def settle(self, spec: str, reserved: float, responses: Sequence[Response]) -> None:
+        """Replace a reservation by what the answers actually cost."""
+        ...
+
+
 def cache_version(model: Target) -> str | None:
     """Return the backend's cache version (`cache_version` attribute), or None."""
     value = getattr(model, "cache_version", None)
@@ -90,6 +109,7 @@ class CachedModel:
         self.inner = inner
         self.cache = cache
         self.mode: CacheMode = mode
+        self.budget: Budget | None = None
         self.calls = 0
         self.hits = 0
         self.used: dict[str, list[tuple[str, Response]]] = {}
@@ -172,10 +192,13 @@ class CachedModel:
         """
         await self.ensure_loaded()
         async with self._limit:
+            reserved = 0.0 if self.budget is None else self.budget.reserve(self.spec, batch, config)
             try:
                 out = list(await self.inner.generate(batch, config))
             except Exception as exc:
                 out = [Response(error=f"{type(exc).__name__}: {exc}") for _ in batch]
+            if self.budget is not None:
+                self.budget.settle(self.spec, reserved, out)
         if len(out) != len(batch):
             out = [Response(error=WRONG_COUNT) for _ in batch]
         self.calls += len(batch)
