@@ -7,9 +7,7 @@ fingerprint, or starts a new one over the response cache, which then makes zero 
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,17 +15,9 @@ from typing import Any
 
 from tightrope.judges import Judge
 from tightrope.metrics import MetricsTable, judged_table, metrics_table
-from tightrope.records import GenerationConfig, Record
+from tightrope.records import Record
 from tightrope.run.adaptive import adaptive_stage, loop_usage
 from tightrope.run.config import RunConfig
-from tightrope.run.defaults import (
-    DEFAULT_ATTACKS,
-    DEFAULT_COMBINE,
-    DEFAULT_MAX_ERROR_RATE,
-    DEFAULT_OUT,
-    DEFAULT_SUITES,
-    DEFAULT_TARGET,
-)
 from tightrope.run.generate import generate_stage
 from tightrope.run.judge import judge_stage
 from tightrope.run.plan import plan
@@ -36,7 +26,7 @@ from tightrope.run.progress import NoProgress, Progress
 from tightrope.run.resolution import ResolvedRun, primary_judges, resolve
 from tightrope.run.result import RunResult, opened
 from tightrope.store import Store
-from tightrope.targets.cached import DEFAULT_CACHE_MODE, CacheMode, CostLimitReached
+from tightrope.targets.cached import CostLimitReached
 
 
 def new_run_id() -> str:
@@ -178,53 +168,3 @@ async def run_async(
             usage=usage + loop_usage(resolved.models),
             scored_judges=frozenset(store.scored_judges(run_id)),
         )
-
-
-def evaluate(
-    *,
-    target: str | Sequence[str] = DEFAULT_TARGET,
-    suites: Sequence[str] = DEFAULT_SUITES,
-    attacks: Sequence[str] = DEFAULT_ATTACKS,
-    judges: Sequence[str] = (),
-    limit: int | None = None,
-    sample: int | None = None,
-    sample_seed: int = 0,
-    generation: GenerationConfig | None = None,
-    target_settings: Mapping[str, Any] | None = None,
-    max_error_rate: float = DEFAULT_MAX_ERROR_RATE,
-    attacker_model: str | None = None,
-    judge_model: str | None = None,
-    judge_panel: Sequence[str] = (),
-    combine: str = DEFAULT_COMBINE,
-    out: Path | str = DEFAULT_OUT,
-    cache: CacheMode = DEFAULT_CACHE_MODE,
-    max_cost: float | None = None,
-) -> RunResult:
-    """Run an evaluation from Python and return its RunResult (mirrors `tightrope run`).
-
-    Each argument has the meaning of the command-line option of the same name, with the same
-    defaults (no `judges` means the CLI's default judges); the result holds the metrics tables,
-    the records and the run id in the store under `out`.
-    """
-    config = RunConfig(
-        targets=(target,) if isinstance(target, str) else tuple(target),
-        suites=tuple(suites),
-        attacks=tuple(attacks),
-        judges=tuple(judges),
-        limit=limit,
-        sample=sample,
-        sample_seed=sample_seed,
-        generation=generation or GenerationConfig(),
-        target_settings=dict(target_settings or {}),
-        max_error_rate=max_error_rate,
-        attacker_model=attacker_model,
-        judge_model=judge_model,
-        judge_panel=tuple(judge_panel),
-        combine=combine,
-        cache=cache,
-        max_cost=max_cost,
-    )
-    resolved = resolve(config)
-    for notice in resolved.notices:
-        warnings.warn(notice, stacklevel=2)
-    return asyncio.run(run_async(resolved, out=Path(out)))
