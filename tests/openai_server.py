@@ -3,7 +3,9 @@ messages protocols, for driving the real SDK clients in tests and benchmarks.
 
 Each request is answered by a `plan(prompt, n)` function, where `n` counts earlier requests with
 the same prompt; it returns an `Action`: a normal answer, a status code with headers, a delay, a
-dropped connection, malformed JSON or an empty `choices`. The server counts requests and the
+dropped connection, malformed JSON, an empty `choices`, or a reply a provider's safety filter
+stopped (`filtered`: OpenAI's finish_reason content_filter, Anthropic's stop_reason refusal; a
+status with `error_code="content_filter"` is Azure's rejection of a flagged prompt). The server counts requests and the
 peak number in flight, and records every request body and header it saw.
 """
 
@@ -27,11 +29,12 @@ from fake_targets import answer_for
 class Action:
     """What the server does with one request."""
 
-    kind: str = "ok"  # ok | status | drop | malformed | empty | text
+    kind: str = "ok"  # ok | status | drop | malformed | empty | text | filtered
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     text: str | None = None
+    error_code: str | None = None
 
 
 OK = Action()
@@ -146,9 +149,11 @@ class ScriptedServer:
             h.close_connection = True
             return
         if action.kind == "status":
-            payload = json.dumps(
-                {"error": {"message": f"scripted {action.status}", "type": "scripted"}}
-            ).encode()
+            error: dict[str, Any] = {"message": f"scripted {action.status}", "type": "scripted"}
+            if action.error_code is not None:
+                error["code"] = action.error_code
+                error["innererror"] = {"code": "ResponsibleAIPolicyViolation"}
+            payload = json.dumps({"error": error}).encode()
             self._send(h, action.status, payload, action.headers)
             return
         if action.kind == "malformed":
@@ -161,8 +166,10 @@ class ScriptedServer:
                 "type": "message",
                 "role": "assistant",
                 "model": body.get("model", "m"),
-                "content": [] if action.kind == "empty" else [{"type": "text", "text": text}],
-                "stop_reason": "end_turn",
+                "content": []
+                if action.kind in ("empty", "filtered")
+                else [{"type": "text", "text": text}],
+                "stop_reason": "refusal" if action.kind == "filtered" else "end_turn",
                 "stop_sequence": None,
                 "usage": {"input_tokens": len(prompt.split()), "output_tokens": len(text.split())},
             }
@@ -173,8 +180,11 @@ class ScriptedServer:
                 else [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": text},
-                        "finish_reason": "stop",
+                        "message": {
+                            "role": "assistant",
+                            "content": None if action.kind == "filtered" else text,
+                        },
+                        "finish_reason": "content_filter" if action.kind == "filtered" else "stop",
                         "logprobs": None,
                     }
                 ]

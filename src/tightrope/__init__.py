@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         Response,
         Verdict,
     )
-    from tightrope.run import RunConfig, RunResult, evaluate, run_async
+    from tightrope.run import RunConfig, RunResult, evaluate, evaluate_async, run_async
     from tightrope.store import Store
 
 _EXPORTS = {
@@ -43,6 +43,7 @@ _EXPORTS = {
     "RunConfig": "tightrope.run",
     "RunResult": "tightrope.run",
     "evaluate": "tightrope.run",
+    "evaluate_async": "tightrope.run",
     "run_async": "tightrope.run",
     "Store": "tightrope.store",
 }
@@ -63,6 +64,7 @@ __all__ = [
     "Verdict",
     "__version__",
     "evaluate",
+    "evaluate_async",
     "metrics_table",
     "run_async",
 ]

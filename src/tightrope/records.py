@@ -98,13 +98,19 @@ class Usage(_Record):
 
 
 class Response(_Record):
-    """What a target answered. A failed call has `error` set and no text (invariant 1)."""
+    """What a target answered. A failed call has `error` set and no text (invariant 1).
+
+    A reply a provider's safety filter stopped has `filtered` set to the provider's reason (and
+    whatever text came through, often none): an outcome, not an error. It is not judged; the
+    rates count it as not unsafe on the harmful side and as a refusal on the benign side.
+    """
 
     text: str | None = None
     finish_reason: str | None = None
     usage: Usage = Field(default_factory=Usage)
     latency_s: float = 0.0
     error: str | None = None
+    filtered: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -157,6 +163,8 @@ class Judged(NamedTuple):
     response_ok: bool | None
     refusal_label: str | None
     harm_label: str | None
+    # True when a provider's safety filter stopped the reply (Response.filtered).
+    filtered: bool = False
 
 
 def stable_hash(payload: Any) -> str:

@@ -100,14 +100,39 @@ def run(
         float, typer.Option(min=0.0, max=1.0, help="Exit 1 when more records than this fail.")
     ] = 0.05,
     out: OutOption = DEFAULT_OUT,
+    cache: Annotated[
+        str,
+        typer.Option(
+            help="Response cache: read-write, read-only (use, never store), off (neither) or "
+            "refresh (ask every model again and replace the cached answers)."
+        ),
+    ] = "read-write",
+    max_cost: Annotated[
+        float | None,
+        typer.Option(
+            help="Stop (resumable) before a call would take this run past USD spent "
+            "(price table: TIGHTROPE_PRICES)."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Print the plan, calls, tokens and cost estimate; call nothing."
+        ),
+    ] = False,
     resume: Annotated[
         str | None, typer.Option(help="Resume this run id (its stored config is used).")
     ] = None,
 ) -> None:
     """Run an evaluation and print not_unsafe / not_overrefuse per category."""
     from tightrope.run import RunConfig
+    from tightrope.run.defaults import CACHE_MODES
 
     try:
+        if cache not in CACHE_MODES:
+            raise InputError(f"--cache {cache!r}: use one of {', '.join(CACHE_MODES)}")
+        if max_cost is not None and max_cost <= 0:
+            raise InputError(f"--max-cost {max_cost:g}: give a positive amount of US dollars")
         generation, settings = _generation_and_settings(
             target_config,
             generation={
@@ -143,8 +168,13 @@ def run(
             attacker_model=attacker_model,
             judge_model=judge_model,
             combine=combine,
+            cache=cache,
+            max_cost=max_cost,
         )
         planned = config if resume else _resolve(config)
+        if dry_run:
+            _dry_run(planned, out)
+            return
     except InputError as exc:
         fail(str(exc))
     result = _execute(planned, out, resume)
@@ -187,6 +217,16 @@ def _generation(values: dict[str, Any]) -> GenerationConfig:
         raise InputError(f"generation setting {first['loc'][0]}: {first['msg']}") from None
 
 
+def _dry_run(planned: RunConfig | ResolvedRun, out: Path) -> None:
+    """Print the estimate of the run (--dry-run) without calling or writing anything."""
+    from tightrope.report.estimate_view import print_estimate
+    from tightrope.run import ResolvedRun
+    from tightrope.run.estimate import estimate
+
+    resolved = planned if isinstance(planned, ResolvedRun) else _resolve(planned)
+    print_estimate(stdout, estimate(resolved, out))
+
+
 def _resolve(config: RunConfig) -> ResolvedRun:
     """Resolve the run once (every name to objects, defaults filled; InputError on bad input,
     before any store or model is touched) and print its notices (a default judge replaced)."""
@@ -205,6 +245,7 @@ def _execute(config: RunConfig | ResolvedRun, out: Path, resume: str | None) -> 
 
     from tightrope.report.progress import RichProgress
     from tightrope.run import run_async
+    from tightrope.targets.cached import CostLimitReached
 
     progress = RichProgress(stderr)
     started: list[str] = []
@@ -221,6 +262,9 @@ def _execute(config: RunConfig | ResolvedRun, out: Path, resume: str | None) -> 
     except InputError as exc:
         progress.close()
         fail(str(exc))
+    except CostLimitReached as exc:
+        progress.close()
+        fail(f"{exc}; give the same command with a higher --max-cost to continue", code=1)
     except KeyboardInterrupt:
         progress.close()
         rid = started[0] if started else "(not started)"

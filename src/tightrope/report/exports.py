@@ -53,6 +53,7 @@ def flat_rows(run: LoadedRun) -> list[dict[str, Any]]:
             "completion_tokens": resp.usage.completion_tokens if resp else None,
             "latency_s": resp.latency_s if resp else None,
             "error": (resp.error if resp else "not generated"),
+            "filtered": resp.filtered if resp else None,
             "outcome": outcome_label(r, refusal_judge=run.refusal_judge, harm_judge=run.harm_judge),
             "verdicts_json": json.dumps(
                 {k: v.model_dump(mode="json") for k, v in r.verdicts.items()}

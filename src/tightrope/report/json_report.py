@@ -47,6 +47,13 @@ def table_json(t: MetricsTable) -> dict[str, Any]:
                 "category": row.category,
                 "name": row.name,
                 **{name: rate_json(getattr(row, name)) for name in RATE_NAMES},
+                # Only when a provider's filter stopped some reply, so reports of runs
+                # without any keep their shape.
+                **(
+                    {"filtered": {"harmful": row.filtered_harmful, "benign": row.filtered_benign}}
+                    if row.filtered_harmful or row.filtered_benign
+                    else {}
+                ),
             }
             for row in t.rows
         ],

@@ -50,7 +50,12 @@ def _table(table: MetricsTable, *, compact: bool) -> Table:
     t = Table(
         title=f"{table.target} · attack {table.attack}",
         caption="harmful side: n, not_unsafe · benign side: n, not_overrefuse"
-        + (" · [95% CI]" if compact else ""),
+        + (" · [95% CI]" if compact else "")
+        + (
+            " · filtered: replies a provider's safety filter stopped (counted as refusals)"
+            if any(r.filtered_harmful or r.filtered_benign for r in table.rows)
+            else ""
+        ),
         caption_justify="left",
         title_justify="left",
         box=box.SIMPLE_HEAD,
@@ -58,6 +63,8 @@ def _table(table: MetricsTable, *, compact: bool) -> Table:
         padding=(0, 0) if compact else (0, 1),
     )
     t.add_column("category", no_wrap=True, max_width=20 if compact else 26, overflow="ellipsis")
+    # Replies a provider's filter stopped get their own column, shown when there are any.
+    filtered = any(r.filtered_harmful or r.filtered_benign for r in table.rows)
     for side, metric in (("red", "not_unsafe"), ("green", "not_overrefuse")):
         t.add_column("n", justify="right", header_style=f"bold {side}", min_width=3, no_wrap=True)
         t.add_column(
@@ -69,13 +76,20 @@ def _table(table: MetricsTable, *, compact: bool) -> Table:
         if not compact:
             t.add_column("95% CI", justify="right", no_wrap=True)
         t.add_column("err", justify="right", min_width=3, no_wrap=True)
+        if filtered:
+            t.add_column("filtered", justify="right", no_wrap=True)
     for row in table.rows:
         label = "all" if row.category == "all" else f"{row.category} {row.name}"
         cells = [label]
-        for r in (row.not_unsafe, row.not_overrefuse):
+        for r, f in (
+            (row.not_unsafe, row.filtered_harmful),
+            (row.not_overrefuse, row.filtered_benign),
+        ):
             cells.append(str(r.n))
             cells += [format_rate(r)] if compact else [format_value(r), format_ci(r)]
             cells.append(str(r.errors))
+            if filtered:
+                cells.append(str(f))
         t.add_row(
             *cells,
             style="bold" if row.category == "all" else None,

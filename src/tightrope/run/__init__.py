@@ -11,21 +11,31 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tightrope.run.api import evaluate, evaluate_async
     from tightrope.run.config import RunConfig
     from tightrope.run.resolution import ResolvedRun, resolve
     from tightrope.run.result import RunResult
-    from tightrope.run.runner import evaluate, run_async
+    from tightrope.run.runner import run_async
 
 _EXPORTS = {
     "RunConfig": "tightrope.run.config",
     "ResolvedRun": "tightrope.run.resolution",
     "resolve": "tightrope.run.resolution",
     "RunResult": "tightrope.run.result",
-    "evaluate": "tightrope.run.runner",
+    "evaluate": "tightrope.run.api",
+    "evaluate_async": "tightrope.run.api",
     "run_async": "tightrope.run.runner",
 }
 
-__all__ = ["ResolvedRun", "RunConfig", "RunResult", "evaluate", "resolve", "run_async"]
+__all__ = [
+    "ResolvedRun",
+    "RunConfig",
+    "RunResult",
+    "evaluate",
+    "evaluate_async",
+    "resolve",
+    "run_async",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -21,6 +21,7 @@ from tightrope.run.defaults import (
     DEFAULT_SUITES,
     DEFAULT_TARGET,
 )
+from tightrope.targets.cached import DEFAULT_CACHE_MODE, CacheMode
 
 
 class RunConfig(BaseModel):
@@ -51,6 +52,19 @@ class RunConfig(BaseModel):
     # Backend settings (concurrency, timeouts, batch size): they change speed, not outputs,
     # so they are stored with the run but left out of its fingerprint.
     target_settings: dict[str, Any] = Field(default_factory=dict)
+    # How the response cache is used (targets/cached.py): read-write, read-only, off, refresh.
+    # It changes where answers come from, not what was asked, so it is not fingerprinted.
+    cache: CacheMode = DEFAULT_CACHE_MODE
+    # Stop the run (resumable) before a call would take its cost past this many US dollars.
+    max_cost: float | None = Field(default=None, gt=0)
+
+
+# Fields of RunConfig left out of a run's fingerprint: they change how a run is carried out, not
+# what it measures, and leaving them out keeps the fingerprints of runs made before they existed.
+NOT_FINGERPRINTED = frozenset({"cache", "max_cost"})
+# Keys of the instrument left out of the fingerprint: `cache_versions` is compared on resume
+# instead (runner.py), `cache` is what the run learned about the cache as it went.
+INSTRUMENT_NOT_FINGERPRINTED = frozenset({"cache_versions", "cache"})
 
 
 def default_judges() -> tuple[tuple[str, ...], str | None]:

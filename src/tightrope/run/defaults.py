@@ -10,3 +10,6 @@ BASELINE_ATTACK = "direct"
 DEFAULT_COMBINE = "majority"
 DEFAULT_MAX_ERROR_RATE = 0.05
 DEFAULT_OUT = "tightrope-runs"
+# How a run uses the response cache (`--cache`); the same names as targets.cached.CacheMode.
+CACHE_MODES: tuple[str, ...] = ("read-write", "read-only", "off", "refresh")
+DEFAULT_CACHE = "read-write"

@@ -52,8 +52,10 @@ async def generate_stage(
     rowids = store.pending_rowids(run_id, skip_marked=ADAPTIVE_MARK)
     if not rowids:
         return
-    specs = store.targets_to_generate(run_id, skip_marked=ADAPTIVE_MARK)
-    for spec in specs:
+    specs = store.targets_to_generate(run_id, skip_marked=ADAPTIVE_MARK, through_cache=False)
+    # Load up front (with a progress line) the models the cache will not answer whole; a model
+    # that reads no cache (`--cache off|refresh`) or another source version loads on first use.
+    for spec in store.targets_to_generate(run_id, skip_marked=ADAPTIVE_MARK):
         progress.start(f"loading {spec}", 1)
         await models[spec].ensure_loaded()
         progress.finish()

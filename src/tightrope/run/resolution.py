@@ -23,7 +23,15 @@ from tightrope.judges.panel import check_combine
 from tightrope.metrics import NoRefusalJudge
 from tightrope.metrics import primary_judges as metrics_primary_judges
 from tightrope.records import stable_hash
-from tightrope.run.config import RunConfig, default_judges, with_baseline
+from tightrope.run.budget import CostBudget
+from tightrope.run.config import (
+    INSTRUMENT_NOT_FINGERPRINTED,
+    NOT_FINGERPRINTED,
+    RunConfig,
+    default_judges,
+    with_baseline,
+)
+from tightrope.run.pricing import load_prices
 from tightrope.targets import get_target, parse_spec, targets
 from tightrope.targets.cached import CachedModel, ResponseCache
 
@@ -44,6 +52,8 @@ class ResolvedRun:
     harm_judge: str | None
     # Notices for the user (a default judge replaced by its fallback), printed by the CLI.
     notices: list[str] = field(default_factory=list)
+    # The spending limit of --max-cost, shared by every model of the run.
+    budget: CostBudget | None = None
 
     @property
     def targets(self) -> list[CachedModel]:
@@ -69,6 +79,11 @@ class ResolvedRun:
             ],
             "generation": self.config.generation.model_dump(),
         }
+        versions = {
+            spec: m.cache_version for spec, m in self.models.items() if m.cache_version is not None
+        }
+        if versions:
+            out["cache_versions"] = versions
         if self.adaptive_attacks:
             out["adaptive_attacks"] = [
                 {
@@ -84,15 +99,28 @@ class ResolvedRun:
         return out
 
     def fingerprint(self, instrument: Mapping[str, Any]) -> str:
-        """Return the hash that identifies the run: its config and instrument."""
-        return stable_hash(
-            {"config": self.config.model_dump(mode="json"), "instrument": dict(instrument)}
-        )
+        """Return the hash that identifies the run: its config and instrument.
+
+        Options that change how a run is carried out and not what it measures (the cache mode)
+        are left out, and so are the instrument's cache versions, which `can_resume` compares.
+        """
+        config = self.config.model_dump(mode="json", exclude=set(NOT_FINGERPRINTED))
+        kept = {k: v for k, v in instrument.items() if k not in INSTRUMENT_NOT_FINGERPRINTED}
+        return stable_hash({"config": config, "instrument": kept})
+
+    def can_resume(
+        self, stored_instrument: Mapping[str, Any], instrument: Mapping[str, Any]
+    ) -> bool:
+        """Return False when an unfinished run was made with other cache versions (a `python:`
+        target's function was edited since): its answers came from another function."""
+        stored = stored_instrument.get("cache_versions")
+        return stored is None or stored == instrument.get("cache_versions")
 
     def attach(self, cache: ResponseCache) -> None:
-        """Make every model of the run answer from `cache` first and fill it."""
+        """Make every model of the run use `cache` as the run's cache mode says."""
         for model in self.models.values():
-            model.attach(cache)
+            model.attach(cache, self.config.cache)
+            model.budget = self.budget
 
     def calls(self) -> tuple[int, int]:
         """Return (model calls made, calls the cache answered) over every model of the run."""
@@ -196,7 +224,11 @@ def resolve(config: RunConfig) -> ResolvedRun:
     for atk in adaptive:
         for spec in atk.models().values():
             model_for(spec)
+    budget = None
+    if config.max_cost is not None:
+        budget = CostBudget(config.max_cost, load_prices(), models)
     return ResolvedRun(
+        budget=budget,
         config=config,
         suites=load_suites(config),
         models=models,

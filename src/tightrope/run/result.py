@@ -60,25 +60,19 @@ class RunResult:
         return self.error_rate > self.max_error_rate
 
     def to_pandas(self) -> object:
-        """Return the records as a pandas DataFrame, one row per record and judge."""
+        """Return the run as a pandas DataFrame with the Parquet export's columns: one row per
+        record, flat fields, an outcome and one `verdict:<judge>` column per judge."""
         try:
             import pandas as pd
         except ImportError:
             raise InputError("to_pandas() needs pandas: pip install pandas") from None
-        rows = []
-        for r in self.records:
-            row = {
-                "run_id": r.run_id,
-                "behavior_id": r.behavior.id,
-                "side": r.behavior.side,
-                "category": r.behavior.category,
-                "target": r.attempt.target,
-                "attack": r.attempt.attack,
-                "response": r.response.text if r.response else None,
-                "error": r.response.error if r.response else "not generated",
-            }
-            row.update({f"verdict:{name}": v.label for name, v in r.verdicts.items()})
-            rows.append(row)
+        # The export's row builder lives in report/; imported here, on use, so that both give
+        # the same columns (the run engine does not import the report layer otherwise).
+        from tightrope.report.exports import flat_rows
+        from tightrope.report.loader import load_from
+
+        with opened(self.store_path) as store:
+            rows = flat_rows(load_from(store, self.run_id))
         return pd.DataFrame(rows)
 
 

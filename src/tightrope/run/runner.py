@@ -7,9 +7,7 @@ fingerprint, or starts a new one over the response cache, which then makes zero 
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,17 +15,9 @@ from typing import Any
 
 from tightrope.judges import Judge
 from tightrope.metrics import MetricsTable, judged_table, metrics_table
-from tightrope.records import GenerationConfig, Record
+from tightrope.records import Record
 from tightrope.run.adaptive import adaptive_stage, loop_usage
 from tightrope.run.config import RunConfig
-from tightrope.run.defaults import (
-    DEFAULT_ATTACKS,
-    DEFAULT_COMBINE,
-    DEFAULT_MAX_ERROR_RATE,
-    DEFAULT_OUT,
-    DEFAULT_SUITES,
-    DEFAULT_TARGET,
-)
 from tightrope.run.generate import generate_stage
 from tightrope.run.judge import judge_stage
 from tightrope.run.plan import plan
@@ -36,11 +26,27 @@ from tightrope.run.progress import NoProgress, Progress
 from tightrope.run.resolution import ResolvedRun, primary_judges, resolve
 from tightrope.run.result import RunResult, opened
 from tightrope.store import Store
+from tightrope.targets.cached import CostLimitReached
 
 
 def new_run_id() -> str:
     """Return a sortable, unique run id: UTC timestamp plus random suffix."""
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def cache_record(
+    config: RunConfig, counts: Mapping[str, int], calls: int, hits: int
+) -> dict[str, Any]:
+    """Return what the instrument records about the cache: the mode, how many of the run's
+    responses came from the cache (over every session of a resumed run), and this session's
+    model calls and cache hits (judges' and attackers' included)."""
+    return {
+        "mode": config.cache,
+        "responses": counts["responses"],
+        "responses_from_cache": counts["from_cache"],
+        "model_calls": calls,
+        "cache_hits": hits,
+    }
 
 
 def aggregate(
@@ -94,6 +100,12 @@ async def run_async(
         resolved.attach(store)
         fingerprint = resolved.fingerprint(instrument)
         run_id = resume or store.resumable_run(fingerprint)
+        if (
+            run_id is not None
+            and resume is None
+            and not resolved.can_resume(store.run(run_id).instrument, instrument)
+        ):
+            run_id = None  # made by an edited python: function: start afresh
         resumed = run_id is not None
         if run_id is None:
             run_id = new_run_id()
@@ -116,24 +128,31 @@ async def run_async(
         if not resolved.adaptive_attacks:
             del behaviors[:]
         resolved.suites = []
-        await generate_stage(store, run_id, resolved.models, config.generation, progress)
-        computed = await adaptive_stage(
-            store,
-            run_id,
-            resolved.adaptive_attacks,
-            resolved.models,
-            resolved.targets,
-            behaviors,
-            config.generation,
-            progress,
-        )
-        await judge_stage(store, run_id, resolved.judges, progress)
+        try:
+            await generate_stage(store, run_id, resolved.models, config.generation, progress)
+            computed = await adaptive_stage(
+                store,
+                run_id,
+                resolved.adaptive_attacks,
+                resolved.models,
+                resolved.targets,
+                behaviors,
+                config.generation,
+                progress,
+            )
+            await judge_stage(store, run_id, resolved.judges, progress)
+        except CostLimitReached as exc:
+            await resolved.aclose()
+            raise CostLimitReached(f"{exc}; run {run_id} stopped and is saved") from None
         await resolved.aclose()
         calls, hits = resolved.calls()
         tables = aggregate_stored(store, run_id, resolved)
         total = store.counts(run_id)["attempts"]
         errors = store.failed_attempts(run_id, list(resolved.judges))
         usage = usage_totals("target", store.usage_rows(run_id), load_prices())
+        cache_use = cache_record(config, store.counts(run_id), calls, hits)
+        store.annotate_run(run_id, "cache", cache_use)
+        instrument = {**instrument, "cache": cache_use}
         store.finish_run(run_id)
         return RunResult(
             run_id=run_id,
@@ -149,49 +168,3 @@ async def run_async(
             usage=usage + loop_usage(resolved.models),
             scored_judges=frozenset(store.scored_judges(run_id)),
         )
-
-
-def evaluate(
-    *,
-    target: str | Sequence[str] = DEFAULT_TARGET,
-    suites: Sequence[str] = DEFAULT_SUITES,
-    attacks: Sequence[str] = DEFAULT_ATTACKS,
-    judges: Sequence[str] = (),
-    limit: int | None = None,
-    sample: int | None = None,
-    sample_seed: int = 0,
-    generation: GenerationConfig | None = None,
-    target_settings: Mapping[str, Any] | None = None,
-    max_error_rate: float = DEFAULT_MAX_ERROR_RATE,
-    attacker_model: str | None = None,
-    judge_model: str | None = None,
-    judge_panel: Sequence[str] = (),
-    combine: str = DEFAULT_COMBINE,
-    out: Path | str = DEFAULT_OUT,
-) -> RunResult:
-    """Run an evaluation from Python and return its RunResult (mirrors `tightrope run`).
-
-    Each argument has the meaning of the command-line option of the same name, with the same
-    defaults (no `judges` means the CLI's default judges); the result holds the metrics tables,
-    the records and the run id in the store under `out`.
-    """
-    config = RunConfig(
-        targets=(target,) if isinstance(target, str) else tuple(target),
-        suites=tuple(suites),
-        attacks=tuple(attacks),
-        judges=tuple(judges),
-        limit=limit,
-        sample=sample,
-        sample_seed=sample_seed,
-        generation=generation or GenerationConfig(),
-        target_settings=dict(target_settings or {}),
-        max_error_rate=max_error_rate,
-        attacker_model=attacker_model,
-        judge_model=judge_model,
-        judge_panel=tuple(judge_panel),
-        combine=combine,
-    )
-    resolved = resolve(config)
-    for notice in resolved.notices:
-        warnings.warn(notice, stacklevel=2)
-    return asyncio.run(run_async(resolved, out=Path(out)))

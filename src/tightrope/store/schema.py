@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS verdicts (
     PRIMARY KEY (run_id, attempt_id, judge)
 );
 CREATE TABLE IF NOT EXISTS cache (
-    cache_key TEXT PRIMARY KEY, target TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL
+    cache_key TEXT PRIMARY KEY, target TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL,
+    version TEXT
 );
 """
 
@@ -71,6 +72,10 @@ def connect(path: Path) -> tuple[sqlite3.Connection, Path]:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(_SCHEMA)
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(cache)")}
+        if "version" not in columns:
+            # Stores written before cache versions: the column is added, old entries have none.
+            conn.execute("ALTER TABLE cache ADD COLUMN version TEXT")
         row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None:
             conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))

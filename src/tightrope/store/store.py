@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tightrope.errors import StoreError
 from tightrope.records import Attempt, Behavior, Judged, Record, Response, Verdict
+from tightrope.store.cache import CacheTable
 from tightrope.store.schema import connect
 
 # Attempts of run `?` with no successful response yet (never run, or errored), less those whose
@@ -27,6 +28,10 @@ _PENDING = (
     "FROM attempts a LEFT JOIN responses r ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
     "WHERE a.run_id=? AND (r.ok IS NULL OR r.ok=0) AND json_extract(a.data, ?) IS NOT 1"
 )
+
+
+# A response row that no provider filter stopped (Response.filtered is null).
+_NOT_FILTERED = "json_extract(r.data, '$.filtered') IS NULL"
 
 
 def _now() -> str:
@@ -47,8 +52,12 @@ class RunInfo(BaseModel):
     instrument: dict[str, Any]
 
 
-class Store:
-    """A run store in one SQLite file. Open it with `Store.open(path)`."""
+class Store(CacheTable):
+    """A run store in one SQLite file. Open it with `Store.open(path)`.
+
+    The response cache's methods (`cached`, `put_cache`, `cache_entries`, `prune_cache`) come
+    from `CacheTable` (store/cache.py).
+    """
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
@@ -95,6 +104,15 @@ class Store:
         with self._tx() as c:
             c.execute(
                 "UPDATE runs SET status='finished', finished_at=? WHERE run_id=?", (_now(), run_id)
+            )
+
+    def annotate_run(self, run_id: str, key: str, value: Any) -> None:
+        """Set `key` of a run's stored instrument to `value` (what a run learns as it goes,
+        such as how many answers came from the cache); the fingerprint is not touched."""
+        with self._tx() as c:
+            c.execute(
+                "UPDATE runs SET instrument=json_set(instrument, ?, json(?)) WHERE run_id=?",
+                (f'$."{key}"', json.dumps(value), run_id),
             )
 
     def resumable_run(self, fingerprint: str) -> str | None:
@@ -171,16 +189,19 @@ class Store:
         )
         return [int(r[0]) for r in rows]
 
-    def targets_to_generate(self, run_id: str, *, skip_marked: str | None = None) -> list[str]:
-        """Return the target specs with pending attempts that the response cache cannot answer.
+    def targets_to_generate(
+        self, run_id: str, *, skip_marked: str | None = None, through_cache: bool = True
+    ) -> list[str]:
+        """Return the target specs with pending attempts, in plan order.
 
-        `skip_marked` leaves out attempts as in `pending_rowids`.
+        With `through_cache`, only those with some pending attempt the response cache cannot
+        answer. `skip_marked` leaves out attempts as in `pending_rowids`.
         """
+        miss = "LEFT JOIN cache c ON c.cache_key=a.cache_key WHERE c.cache_key IS NULL "
         rows = self._conn.execute(
             "SELECT a.target_spec FROM (SELECT json_extract(a.data, '$.target') "
             f"AS target_spec, a.cache_key, a.rowid AS rid {_PENDING}) a "
-            "LEFT JOIN cache c ON c.cache_key=a.cache_key WHERE c.cache_key IS NULL "
-            "GROUP BY a.target_spec ORDER BY MIN(a.rid)",
+            f"{miss if through_cache else ''}GROUP BY a.target_spec ORDER BY MIN(a.rid)",
             (run_id, _param_path(skip_marked)),
         )
         return [str(r[0]) for r in rows]
@@ -199,20 +220,7 @@ class Store:
             ]
         return out
 
-    # --- responses and the cache ------------------------------------------------------------
-
-    def cached(self, keys: Iterable[str]) -> dict[str, Response]:
-        """Return the cached successful responses for those cache keys that have one."""
-        out: dict[str, Response] = {}
-        keys = list(keys)
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, data in self._conn.execute(
-                f"SELECT cache_key, data FROM cache WHERE cache_key IN ({marks})", chunk
-            ):
-                out[key] = Response.model_validate_json(data)
-        return out
+    # --- responses ---------------------------------------------------------------------------
 
     def put_responses(
         self,
@@ -237,18 +245,6 @@ class Store:
                 [(run_id, a.id) for a, _, _, _ in rows],
             )
 
-    def put_cache(self, items: Sequence[tuple[str, str, Response]]) -> None:
-        """Cache (key, model spec, response) triples with no attempt row; failures are skipped.
-
-        Every model call goes through `targets.cached.CachedModel`, which fills the cache
-        here as answers arrive, so a resumed or repeated run replays them.
-        """
-        with self._tx() as c:
-            c.executemany(
-                "INSERT OR IGNORE INTO cache VALUES (?, ?, ?, ?)",
-                [(k, spec, r.model_dump_json(), _now()) for k, spec, r in items if r.ok],
-            )
-
     def delete_attempts(self, run_id: str, attempt_ids: Sequence[str]) -> None:
         """Remove attempts with their responses and verdicts (a resumed search that diverged)."""
         with self._tx() as c:
@@ -265,12 +261,16 @@ class Store:
         return self.judge_items_at(self.unjudged_rowids(run_id, judge))
 
     def unjudged_rowids(self, run_id: str, judge: str) -> list[int]:
-        """Return the attempt rowids of successful responses that `judge` has not judged."""
+        """Return the attempt rowids of successful responses that `judge` has not judged.
+
+        Replies a provider's filter stopped are not judged: the rates count them directly.
+        """
         rows = self._conn.execute(
             "SELECT a.rowid FROM responses r "
             "JOIN attempts a ON a.run_id=r.run_id AND a.attempt_id=r.attempt_id "
             "LEFT JOIN verdicts v ON v.run_id=r.run_id AND v.attempt_id=r.attempt_id "
-            "AND v.judge=? WHERE r.run_id=? AND r.ok=1 AND v.judge IS NULL ORDER BY a.rowid",
+            "AND v.judge=? WHERE r.run_id=? AND r.ok=1 AND v.judge IS NULL "
+            f"AND {_NOT_FILTERED} ORDER BY a.rowid",
             (judge, run_id),
         )
         return [int(r[0]) for r in rows]
@@ -349,7 +349,7 @@ class Store:
             "SELECT a.behavior_id, json_extract(b.data, '$.side'), "
             "json_extract(b.data, '$.category'), json_extract(a.data, '$.target'), "
             "json_extract(a.data, '$.attack'), r.ok, json_extract(vr.data, '$.label'), "
-            "json_extract(vh.data, '$.label') FROM attempts a "
+            f"json_extract(vh.data, '$.label'), NOT {_NOT_FILTERED} FROM attempts a "
             "JOIN behaviors b ON b.run_id=a.run_id AND b.behavior_id=a.behavior_id "
             "LEFT JOIN responses r ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
             "LEFT JOIN verdicts vr ON vr.run_id=a.run_id AND vr.attempt_id=a.attempt_id "
@@ -358,7 +358,7 @@ class Store:
             "AND vh.judge=? WHERE a.run_id=? ORDER BY a.rowid",
             (refusal_judge, harm_judge or "", run_id),
         )
-        for bid, side, cat, target, attack, ok, refusal, harm in rows:
+        for bid, side, cat, target, attack, ok, refusal, harm, filtered in rows:
             yield Judged(
                 behavior_id=bid,
                 side=intern(side),
@@ -368,6 +368,7 @@ class Store:
                 response_ok=None if ok is None else bool(ok),
                 refusal_label=None if refusal is None else intern(refusal),
                 harm_label=None if harm is None or harm_judge is None else intern(harm),
+                filtered=bool(filtered),
             )
 
     def failed_attempts(self, run_id: str, judges: Sequence[str]) -> int:
@@ -381,7 +382,7 @@ class Store:
         row = self._conn.execute(
             "SELECT COUNT(*) FROM attempts a LEFT JOIN responses r "
             "ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
-            f"WHERE a.run_id=? AND (r.ok IS NOT 1 OR {judged_ok} < ?)",
+            f"WHERE a.run_id=? AND (r.ok IS NOT 1 OR ({_NOT_FILTERED} AND {judged_ok} < ?))",
             (run_id, *judges, len(judges)),
         ).fetchone()
         return int(row[0])

@@ -100,6 +100,7 @@ KNOWN_SETTINGS = {
     "max_delay": "longest backoff in seconds",
     "api_key_env": "environment variable holding the API key",
     "extra_body": "extra JSON fields sent with each request",
+    "version": "your label for what serves an endpoint (bump it after a redeploy); in cache keys",
 }
 
 

@@ -16,13 +16,26 @@ from typing import Any
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, pick_settings, target
-from tightrope.targets.remote import RemoteChatTarget, check_installed, classify_sdk_error
+from tightrope.targets.remote import (
+    RemoteChatTarget,
+    check_installed,
+    classify_sdk_error,
+    deployment_version,
+)
 from tightrope.targets.retry import (
     CallFailed,
     Failure,
 )
 
-SETTINGS = {"concurrency", "timeout", "retries", "base_delay", "max_delay", "api_key_env"}
+SETTINGS = {
+    "concurrency",
+    "timeout",
+    "retries",
+    "base_delay",
+    "max_delay",
+    "api_key_env",
+    "version",
+}
 
 
 def _import_anthropic() -> Any:
@@ -53,6 +66,7 @@ class AnthropicTarget(RemoteChatTarget):
         retries: int = 6,
         base_delay: float = 0.5,
         max_delay: float = 30.0,
+        version: str | None = None,
     ) -> None:
         check_installed("anthropic", "the anthropic target needs the anthropic SDK", "anthropic")
         key = os.environ.get(api_key_env)
@@ -69,7 +83,7 @@ class AnthropicTarget(RemoteChatTarget):
         )
         self.spec = f"anthropic:{model}"
         self.model = model
-        self.version = f"anthropic-sdk;model={model}"
+        self.version = deployment_version(f"anthropic-sdk;model={model}", version)
         self._client_args = {
             "api_key": key,
             "base_url": base_url,
@@ -109,11 +123,14 @@ class AnthropicTarget(RemoteChatTarget):
         except Exception as exc:
             raise CallFailed(classify_anthropic_error(exc)) from exc
         texts = [b.text for b in message.content if getattr(b, "type", None) == "text"]
-        if not texts:
+        # The SDK's stop reason `refusal`: Anthropic's safety classifiers stopped the reply.
+        filtered = "refusal" if message.stop_reason == "refusal" else None
+        if not texts and filtered is None:
             raise CallFailed(Failure("the response had no text content", retryable=True))
         return Response(
             text="".join(texts),
             finish_reason=message.stop_reason,
+            filtered=filtered,
             usage=Usage(
                 prompt_tokens=message.usage.input_tokens,
                 completion_tokens=message.usage.output_tokens,

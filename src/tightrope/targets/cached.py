@@ -15,6 +15,11 @@ way only:
 * calls are split into batches of at most `max_batch_size`, at most `max_concurrency` batches in
   flight, and identical calls in one request are made once.
 
+How the cache is used is the run's `--cache` mode (`CACHE_MODES`): read-write (the default),
+read-only (answers are read, new ones not stored), off (neither), refresh (every call is made
+again and its answer replaces the cached one). A backend with a `cache_version` (a `python:`
+target: its function's source hash) reads only entries stored under that version.
+
 The cache itself is the run store (`store.Store` satisfies `ResponseCache`); this module does
 not import it, so targets stay below the store in the layering.
 """
@@ -23,22 +28,54 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Literal, Protocol, get_args
 
 from tightrope.records import GenerationConfig, Message, Response, stable_hash
 from tightrope.targets._base import Target
+
+CacheMode = Literal["read-write", "read-only", "off", "refresh"]
+CACHE_MODES: tuple[str, ...] = get_args(CacheMode)
+DEFAULT_CACHE_MODE: CacheMode = "read-write"
 
 
 class ResponseCache(Protocol):
     """Where successful answers are kept by cache key (the run store)."""
 
-    def cached(self, keys: Iterable[str]) -> dict[str, Response]:
-        """Return the stored successful responses for the keys that have one."""
+    def cached(self, keys: Iterable[str], version: str | None = None) -> dict[str, Response]:
+        """Return the stored successful responses for the keys that have one; with a
+        `version`, entries stored under another version are left out."""
         ...
 
-    def put_cache(self, items: Sequence[tuple[str, str, Response]]) -> None:
+    def put_cache(
+        self, items: Sequence[tuple[str, str, Response]], version: str | None = None
+    ) -> None:
         """Store (key, model spec, response) triples; failed responses are skipped."""
         ...
+
+
+class CostLimitReached(Exception):
+    """A call would take the run's spending past `--max-cost`: the run stops, resumable."""
+
+
+class Budget(Protocol):
+    """What calls may cost (`--max-cost`); the run's implementation prices tokens."""
+
+    def reserve(
+        self, spec: str, batch: Sequence[Sequence[Message]], config: GenerationConfig
+    ) -> float:
+        """Return the estimated cost of a batch, held until `settle`; raise CostLimitReached
+        when the spending so far plus the estimate would pass the limit."""
+        ...
+
+    def settle(self, spec: str, reserved: float, responses: Sequence[Response]) -> None:
+        """Replace a reservation by what the answers actually cost."""
+        ...
+
+
+def cache_version(model: Target) -> str | None:
+    """Return the backend's cache version (`cache_version` attribute), or None."""
+    value = getattr(model, "cache_version", None)
+    return None if value is None else str(value)
 
 
 def call_key(model: Target, messages: Sequence[Message], generation: GenerationConfig) -> str:
@@ -63,9 +100,16 @@ class CachedModel:
     the responses per role (`attacker`, `judge`, ...) that usage and pricing read.
     """
 
-    def __init__(self, inner: Target, cache: ResponseCache | None = None) -> None:
+    def __init__(
+        self,
+        inner: Target,
+        cache: ResponseCache | None = None,
+        mode: CacheMode = DEFAULT_CACHE_MODE,
+    ) -> None:
         self.inner = inner
         self.cache = cache
+        self.mode: CacheMode = mode
+        self.budget: Budget | None = None
         self.calls = 0
         self.hits = 0
         self.used: dict[str, list[tuple[str, Response]]] = {}
@@ -93,9 +137,27 @@ class CachedModel:
         """The wrapped model's concurrency."""
         return self.inner.max_concurrency
 
-    def attach(self, cache: ResponseCache | None) -> None:
-        """Answer from (and fill) `cache` from now on; None calls the model every time."""
+    @property
+    def cache_version(self) -> str | None:
+        """The wrapped model's cache version (a `python:` target's source hash), or None."""
+        return cache_version(self.inner)
+
+    @property
+    def reads_cache(self) -> bool:
+        """True when cached answers are used (modes read-write and read-only)."""
+        return self.cache is not None and self.mode in ("read-write", "read-only")
+
+    @property
+    def writes_cache(self) -> bool:
+        """True when new answers are cached (modes read-write and refresh)."""
+        return self.cache is not None and self.mode in ("read-write", "refresh")
+
+    def attach(self, cache: ResponseCache | None, mode: CacheMode | None = None) -> None:
+        """Use `cache` from now on, as `mode` says (unchanged when None); None calls the
+        model every time."""
         self.cache = cache
+        if mode is not None:
+            self.mode = mode
 
     def key(self, messages: Sequence[Message], config: GenerationConfig) -> str:
         """Return the cache key of one call to this model."""
@@ -114,9 +176,9 @@ class CachedModel:
 
     def lookup(self, keys: Iterable[str]) -> dict[str, Response]:
         """Return the cached responses for those keys that have one, counted as cache hits."""
-        if self.cache is None:
+        if self.cache is None or not self.reads_cache:
             return {}
-        found = self.cache.cached(keys)
+        found = self.cache.cached(keys, self.cache_version)
         self.hits += len(found)
         return found
 
@@ -130,16 +192,20 @@ class CachedModel:
         """
         await self.ensure_loaded()
         async with self._limit:
+            reserved = 0.0 if self.budget is None else self.budget.reserve(self.spec, batch, config)
             try:
                 out = list(await self.inner.generate(batch, config))
             except Exception as exc:
                 out = [Response(error=f"{type(exc).__name__}: {exc}") for _ in batch]
+            if self.budget is not None:
+                self.budget.settle(self.spec, reserved, out)
         if len(out) != len(batch):
             out = [Response(error=WRONG_COUNT) for _ in batch]
         self.calls += len(batch)
-        if self.cache is not None:
+        if self.cache is not None and self.writes_cache:
             self.cache.put_cache(
-                [(k, self.inner.spec, r) for k, r in zip(keys, out, strict=True) if r.ok]
+                [(k, self.inner.spec, r) for k, r in zip(keys, out, strict=True) if r.ok],
+                self.cache_version,
             )
         return out
 

@@ -18,7 +18,13 @@ from typing import Any
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, pick_settings, target
-from tightrope.targets.remote import RemoteChatTarget, check_installed, classify_sdk_error
+from tightrope.targets.remote import (
+    RemoteChatTarget,
+    check_installed,
+    classify_sdk_error,
+    deployment_version,
+    short,
+)
 from tightrope.targets.retry import (
     CallFailed,
     Failure,
@@ -32,6 +38,7 @@ SETTINGS = {
     "max_delay",
     "api_key_env",
     "extra_body",
+    "version",
 }
 
 
@@ -50,6 +57,30 @@ def classify_openai_error(exc: BaseException) -> Failure:
     return classify_sdk_error(exc, _import_openai())
 
 
+def content_filter_error(exc: BaseException) -> str | None:
+    """Return the provider's reason when `exc` is a content-filter rejection, else None.
+
+    Azure OpenAI (and servers copying it) reject a prompt its filter flags with HTTP 400 and
+    error code `content_filter` (inner code `ResponsibleAIPolicyViolation`): an outcome of the
+    safety evaluation, not a failure to retry or record as an error.
+    """
+    if getattr(exc, "status_code", None) != 400:
+        return None
+    body = getattr(exc, "body", None)
+    error = body.get("error", body) if isinstance(body, dict) else {}
+    error = error if isinstance(error, dict) else {}
+    inner = error.get("innererror")
+    codes = {
+        getattr(exc, "code", None),
+        error.get("code"),
+        inner.get("code") if isinstance(inner, dict) else None,
+    }
+    if not codes & {"content_filter", "ResponsibleAIPolicyViolation"}:
+        return None
+    message = str(error.get("message") or getattr(exc, "message", "") or "")
+    return f"content_filter: {short(message, 200)}" if message else "content_filter"
+
+
 class OpenAITarget(RemoteChatTarget):
     """A chat model behind an OpenAI-compatible endpoint, one request per conversation."""
 
@@ -66,6 +97,7 @@ class OpenAITarget(RemoteChatTarget):
         base_delay: float = 0.5,
         max_delay: float = 30.0,
         extra_body: dict[str, Any] | None = None,
+        version: str | None = None,
     ) -> None:
         check_installed("openai", "the openai targets need the openai SDK", "openai")
         key = os.environ.get(api_key_env)
@@ -81,7 +113,7 @@ class OpenAITarget(RemoteChatTarget):
         )
         self.spec = spec
         self.model = model
-        self.version = f"openai-sdk;model={model}"
+        self.version = deployment_version(f"openai-sdk;model={model}", version)
         self._extra_body = extra_body or {}
         self._client_args = {
             "api_key": key or "not-needed",
@@ -108,6 +140,9 @@ class OpenAITarget(RemoteChatTarget):
                 extra_body=self._extra_body or None,
             )
         except Exception as exc:
+            reason = content_filter_error(exc)
+            if reason is not None:
+                return Response(text="", finish_reason="content_filter", filtered=reason)
             raise CallFailed(classify_openai_error(exc)) from exc
         if not completion.choices:
             raise CallFailed(Failure("the response had no choices", retryable=True))
@@ -115,12 +150,14 @@ class OpenAITarget(RemoteChatTarget):
         text = choice.message.content
         if text is None:
             text = getattr(choice.message, "refusal", None)
-        if text is None:
+        filtered = "content_filter" if choice.finish_reason == "content_filter" else None
+        if text is None and filtered is None:
             raise CallFailed(Failure("the response had no text content", retryable=True))
         usage = completion.usage
         return Response(
-            text=text,
+            text=text or "",
             finish_reason=choice.finish_reason,
+            filtered=filtered,
             usage=Usage(
                 prompt_tokens=usage.prompt_tokens if usage else 0,
                 completion_tokens=usage.completion_tokens if usage else 0,

@@ -3,10 +3,16 @@
 The function receives the messages (a list of {"role", "content"} dicts) and the generation
 parameters (a dict) and returns the response text, either directly or as an awaitable. An
 exception it raises becomes an error record, never a response.
+
+Cache version: a function with a `tightrope_version` attribute is versioned by it (part of every
+cache key). Otherwise its cache version is a hash of its own source, so editing the function
+makes the next run ask it again instead of replaying the old answers; what the function calls is
+not hashed (set `tightrope_version`, or run with `--cache refresh`, after changing that).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
 import os
@@ -38,6 +44,15 @@ def _import_callable(ref: str) -> UserFn:
     return fn  # type: ignore[no-any-return]
 
 
+def source_version(fn: Callable[..., Any]) -> str | None:
+    """Return a short hash of the function's source, or None when Python cannot show it."""
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return None
+    return "src:" + hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
 class PythonTarget(TargetBase):
     """Calls a user function once per conversation, up to `max_concurrency` at a time."""
 
@@ -46,7 +61,9 @@ class PythonTarget(TargetBase):
     def __init__(self, ref: str, *, concurrency: int = 4) -> None:
         self.spec = f"python:{ref}"
         self._fn = _import_callable(ref)
-        self.version = str(getattr(self._fn, "tightrope_version", "0"))
+        explicit = getattr(self._fn, "tightrope_version", None)
+        self.version = str(explicit if explicit is not None else "0")
+        self.cache_version = None if explicit is not None else source_version(self._fn)
         self.max_concurrency = concurrency
 
     async def generate(

@@ -46,6 +46,13 @@ def classify_sdk_error(exc: BaseException, sdk: ModuleType) -> Failure:
     return Failure(f"{type(exc).__name__}: {short(str(exc))}", retryable=True)
 
 
+def deployment_version(base: str, version: str | None) -> str:
+    """Return an endpoint's version: `base` (SDK and model name) plus the user's `version=`
+    label when given, so a redeployed endpoint serving the same model name gets new cache keys;
+    without a label the version (and every cache key) is as before."""
+    return base if version is None else f"{base};version={version}"
+
+
 def check_installed(module: str, what: str, extra: str) -> None:
     """Raise InputError (bad input, exit 2) when an optional SDK is not installed."""
     if importlib.util.find_spec(module) is None:
