@@ -16,6 +16,7 @@ import typer
 
 from tightrope.cli.common import DEFAULT_OUT, OutOption, fail, stderr, stdout
 from tightrope.errors import InputError
+from tightrope.store.schema import refuse_store_paths
 
 if TYPE_CHECKING:
     from tightrope.report.loader import LoadedRun
@@ -38,6 +39,7 @@ def report(
     from tightrope.report.writers import write_reports
 
     try:
+        refuse_store_paths(out, (html, md, json_out))
         runs = load_runs(out, run_ids)
         written = write_reports(runs, html=html, md=md, json=json_out)
     except InputError as exc:
@@ -133,6 +135,7 @@ def compare(
     from tightrope.report.loader import load_runs
 
     try:
+        refuse_store_paths(out, (json_out,))
         runs = load_runs(out, [run_a, run_b])
         a, b = (runs[0], runs[0]) if len(runs) == 1 else (runs[0], runs[1])
         comps = compare_runs(a, b, target_a=target_a, target_b=target_b, attacks=attack)
@@ -169,6 +172,7 @@ def gate(
     from tightrope.report.policy import load_policy
 
     try:
+        refuse_store_paths(out, (json_out,))
         parsed = load_policy(policy)
         run = load_runs(out, [run_id])[0]
     except InputError as exc:
@@ -231,6 +235,7 @@ def export(
     from tightrope.report.loader import load_runs
 
     try:
+        refuse_store_paths(out, (output,))
         run = load_runs(out, [run_id])[0]
         if format is ExportFormat.jsonl:
             from tightrope.report.exports import write_jsonl

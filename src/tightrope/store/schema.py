@@ -7,6 +7,7 @@ refused with the fix rather than read wrongly.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 
 from tightrope.errors import StoreError
@@ -48,6 +49,35 @@ CREATE TABLE IF NOT EXISTS cache (
     cache_key TEXT PRIMARY KEY, target TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL
 );
 """
+
+
+def store_file(out: Path) -> Path:
+    """Return the store file of `--out`: the path itself when it ends in .db, else FOLDER/tightrope.db."""
+    out = Path(out)
+    return out if out.suffix == ".db" else out / STORE_FILENAME
+
+
+def refuse_store_paths(out: Path, outputs: Iterable[Path | None]) -> None:
+    """Raise StoreError when an output file would overwrite the store of `out` (or its WAL).
+
+    Reports and exports write where the user says; given the store's own path they would
+    replace the runs they were made from.
+    """
+    db = store_file(out)
+    guarded = {_real(db.with_name(db.name + suffix)) for suffix in ("", "-wal", "-shm", "-journal")}
+    for output in outputs:
+        if output is not None and _real(Path(output)) in guarded:
+            raise StoreError(
+                f"{output}: that is the run store (or its journal) these runs are read from; "
+                "write the report or export to another file"
+            )
+
+
+def _real(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
 
 
 def connect(path: Path) -> tuple[sqlite3.Connection, Path]:
