@@ -85,7 +85,7 @@ def list_runs(
     if not db.is_file():
         fail(f"{db}: no run store here; pass the folder given to run --out")
     try:
-        store = Store.open(db)
+        store = Store.open(db, readonly=True)
     except InputError as exc:
         fail(str(exc))
     try:
@@ -96,6 +96,8 @@ def list_runs(
                 f"{info.run_id}  {info.status:<8}  {targets}  {c['ok']}/{c['attempts']} responses",
                 highlight=False,
             )
+    except InputError as exc:
+        fail(str(exc))
     finally:
         store.close()
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tightrope.errors import StoreError
 from tightrope.records import Attempt, Behavior, Judged, Record, Response, Verdict
+from tightrope.store.boundary import guarded
 from tightrope.store.schema import connect
 
 # Attempts of run `?` with no successful response yet (never run, or errored), less those whose
@@ -47,21 +48,28 @@ class RunInfo(BaseModel):
     instrument: dict[str, Any]
 
 
+@guarded
 class Store:
-    """A run store in one SQLite file. Open it with `Store.open(path)`."""
+    """A run store in one SQLite file. Open it with `Store.open(path)`.
+
+    Every public method raises `StoreError` (one line: the file and the fix), never a
+    `sqlite3` error (`store.boundary`).
+    """
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
 
     @classmethod
-    def open(cls, path: Path) -> Store:
+    def open(cls, path: Path, *, readonly: bool = False) -> Store:
         """Open (creating if needed) the store at `path`, a file or a folder holding one.
 
-        Raises StoreError with the fix when the folder cannot be written or the file is not a
-        tightrope store.
+        Reading commands pass `readonly`: the store must exist and no file is created or
+        changed. Opening for writing first checks the file's pages (`PRAGMA quick_check`).
+        Raises StoreError with the fix when the folder cannot be written, the file is damaged
+        or is not a tightrope store.
         """
-        conn, path = connect(Path(path))
+        conn, path = connect(Path(path), readonly=readonly)
         return cls(conn, path)
 
     def close(self) -> None:

@@ -53,7 +53,7 @@ class RunCache:
 
     def all_runs(self) -> list[LoadedRun]:
         """Return every run of the store, newest first."""
-        store = Store.open(self.db)
+        store = Store.open(self.db, readonly=True)
         try:
             return [self._load(store, info.run_id) for info in store.runs()]
         finally:
@@ -61,7 +61,7 @@ class RunCache:
 
     def one(self, run_id: str) -> LoadedRun:
         """Return one run; InputError when the store has no such run."""
-        store = Store.open(self.db)
+        store = Store.open(self.db, readonly=True)
         try:
             return self._load(store, run_id)
         finally:
