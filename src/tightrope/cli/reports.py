@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tightrope.cli.common import DEFAULT_OUT, OutOption, fail, stderr, stdout
+from tightrope.cli.common import DEFAULT_OUT, OutOption, fail, markup_safe, stderr, stdout
 from tightrope.errors import InputError
 from tightrope.store.schema import refuse_store_paths
 
@@ -50,7 +50,9 @@ def report(
         print_tables(stdout, run.tables, run.instrument)
         _print_run_extras(run)
         stdout.print(
-            f"\nrun [bold]{run.run_id}[/bold] · {run.info.status} · created {run.info.created_at}",
+            f"\nrun [bold]{markup_safe(run.run_id)}[/bold] · {markup_safe(run.info.status)} · "
+            f"created {markup_safe(run.info.created_at)}",
+            markup=True,
             highlight=False,
         )
     for path in written:
