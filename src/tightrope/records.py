@@ -101,9 +101,9 @@ class Message(_Record):
 class GenerationConfig(_Record):
     """Generation parameters. Defaults follow JailbreakBench: greedy, 150 new tokens."""
 
-    temperature: float = 0.0
-    max_tokens: int = 150
-    top_p: float = 1.0
+    temperature: float = Field(default=0.0, ge=0.0)
+    max_tokens: int = Field(default=150, ge=1)
+    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
     seed: int = 0
     system_prompt: str | None = None
 
