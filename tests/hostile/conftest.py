@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from clihelp import tightrope
 
@@ -30,3 +32,14 @@ def stored_run(_made_run: tuple[Path, str], tmp_path: Path) -> tuple[Path, str]:
     dst = tmp_path / "runs"
     shutil.copytree(src, dst)
     return dst, run_id
+
+
+# Property-based tests: bounded and derandomized (a fixed seed) so `make test` stays fast and
+# repeatable. `HYPOTHESIS_PROFILE=long` runs 50x more examples by hand (docs/reliability.md).
+settings.register_profile(
+    "default", max_examples=25, derandomize=True, deadline=None, database=None, print_blob=True
+)
+settings.register_profile(
+    "long", max_examples=1250, derandomize=False, deadline=None, database=None, print_blob=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
