@@ -34,6 +34,15 @@ def printable(text: str) -> str:
     return _UNSAFE.sub(_visible, text)
 
 
+def one_line(message: str) -> str:
+    """Return `message` on one line: its line breaks become spaces (an error line stays one)."""
+    return (
+        " ".join(message.split("\n")).replace("\r", " ")
+        if "\n" in message or "\r" in message
+        else message
+    )
+
+
 def markup_safe(text: object) -> str:
     """Return `text` (any object, via str) printable and escaped for a line with rich markup."""
     return escape(printable(str(text)))

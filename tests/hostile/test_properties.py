@@ -27,6 +27,7 @@ from tightrope.report.policy import load_policy
 from tightrope.store import Store
 from tightrope.targets import get_target
 from tightrope.targets.config_file import load_target_config
+from tightrope.textsafe import one_line
 
 # Every code point, lone surrogates and controls included, with markup-looking text mixed in.
 ANY_CHAR = st.characters(codec=None, exclude_categories=())
@@ -50,8 +51,9 @@ VALUES = st.recursive(
 
 
 def _one_line(exc: InputError) -> None:
-    message = str(exc)
-    assert message and "\n" not in message.strip(), message
+    """The property is that only InputError escapes; `fail()` prints it as this one line."""
+    line = one_line(str(exc))
+    assert line.strip() and "\n" not in line, line
 
 
 def _tmp() -> Path:
@@ -89,8 +91,10 @@ def test_model_output_goes_through_store_judge_terminal_and_export(texts: list[s
         console.print(rec.response.text[:200])
     assert "\x1b" not in buffer.getvalue()
     assert write_jsonl(records, folder / "x.jsonl") == len(texts)
-    for line in (folder / "x.jsonl").read_text("utf-8").splitlines():
-        json.loads(line)
+    lines = (folder / "x.jsonl").read_text("utf-8").split("\n")  # JSON Lines: "\n" only
+    assert [json.loads(line)["response"]["text"] for line in lines if line] == [
+        r.response.text for r in records if r.response
+    ]
 
 
 @given(

@@ -29,3 +29,11 @@ def test_bad_cells_name_the_line(tmp_path: Path, line: str, expected: str) -> No
     message = str(caught.value)
     assert "s.jsonl:2" in message and expected in message and "\n" not in message
     assert len(message) < 300
+
+
+def test_unicode_line_separators_inside_strings_stay_in_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    text = "How do I bake\u0085bread\u2028today?"
+    path.write_text('{"text": "' + text + '", "side": "benign", "category": "S1"}\n', "utf-8")
+    [behavior] = file_suite(str(path)).behaviors
+    assert behavior.text == text

@@ -72,4 +72,7 @@ def get_attack(spec: str) -> Attack | AdaptiveAttack:
         raise InputError(f"attack {name!r} takes no option; write it as {name!r}") from None
     except ValueError:  # a callable without a signature: let it decide
         pass
-    return factory(arg)
+    try:
+        return factory(arg)
+    except ValueError as exc:  # an option the attack could not parse (a NUL in a path, ...)
+        raise InputError(f"attack {spec!r}: {exc}") from None

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from tightrope.run.defaults import DEFAULT_OUT as RUN_DEFAULT_OUT
-from tightrope.textsafe import markup_safe, printable
+from tightrope.textsafe import markup_safe, one_line, printable
 
 DEFAULT_OUT = Path(RUN_DEFAULT_OUT)
 OutOption = Annotated[Path, typer.Option(help="Folder of the run store.")]
@@ -55,7 +55,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
     The message is printed literally: a `[` in a path or a model's text is not rich markup.
     """
     stderr.print(
-        f"[red]error:[/red] {markup_safe(' '.join(message.splitlines()))}",
+        f"[red]error:[/red] {markup_safe(one_line(message))}",
         markup=True,
         highlight=False,
         soft_wrap=True,

@@ -157,7 +157,9 @@ def parse_jsonl(data: bytes, source: str) -> Table:
     text = decode(data, source)
     rows: list[Row] = []
     columns: dict[str, None] = {}
-    for n, line in enumerate(text.splitlines(), start=1):
+    # Split on "\n" only: str.splitlines() also splits on U+0085/U+2028 inside a JSON string
+    # (which tightrope's own JSONL export writes unescaped), breaking valid lines apart.
+    for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

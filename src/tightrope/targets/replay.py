@@ -66,7 +66,8 @@ def load_recordings(path: Path) -> dict[str, Recording]:
     del raw
     out: dict[str, Recording] = {}
     if suffix == ".jsonl":
-        for lineno, line in enumerate(text.splitlines(), 1):
+        # "\n" only: splitlines() would also split on U+0085/U+2028 inside JSON strings.
+        for lineno, line in enumerate(text.split("\n"), 1):
             if not line.strip():
                 continue
             try:
