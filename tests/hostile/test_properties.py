@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tightrope.attacks import get_attack
@@ -190,6 +190,8 @@ SCHEMES = st.sampled_from(
 )
 
 
+@example(scheme="replay", arg="\x00")  # found by the long profile: a ValueError escaped
+@example(scheme="replay", arg="[/x]\x1b.jsonl")
 @given(scheme=SCHEMES, arg=st.text(max_size=20))
 def test_target_specs_build_or_fail_in_one_line(scheme: str, arg: str) -> None:
     try:

@@ -58,6 +58,8 @@ def load_recordings(path: Path) -> dict[str, Recording]:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read the replay file ({exc.strerror})") from None
+    except ValueError:  # a NUL byte in the path
+        raise InputError(f"{path!r}: not a usable file name; check the replay path") from None
     suffix = path.suffix.lower()
     try:
         text = raw.decode("utf-8")
