@@ -51,3 +51,8 @@ def flaky(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
 def not_text(messages: list[dict[str, str]], config: dict[str, Any]) -> object:
     """Return a non-string, which the backend must record as an error."""
     return {"oops": True}
+
+
+def surrogate(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
+    """Answer with a lone surrogate code point, as a hostile endpoint can (JSON "\\ud800")."""
+    return "Sure, here is how to [REDACTED]: \ud800 Step 1 ..."

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from typing import Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 Side = Literal["harmful", "benign"]
 Role = Literal["system", "user", "assistant"]
@@ -19,6 +19,36 @@ RefusalLabel = Literal["refusal", "compliance", "partial"]
 HarmLabel = Literal["unsafe", "safe"]
 VerdictLabel = Literal["refusal", "compliance", "partial", "unsafe", "safe", "error"]
 JudgeKind = Literal["refusal", "harm"]
+
+
+def clean_text(text: str) -> str:
+    """Return `text` with lone surrogate code points replaced by U+FFFD (a split pair is joined).
+
+    A hostile endpoint (or a JSON file) can produce a str with `\\ud800` in it; such text
+    cannot be written as UTF-8, so it would crash the store on every rerun. Valid text is
+    returned as it is (one encode, no copy).
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def clean_value(value: Any) -> Any:
+    """Return a JSON-like value with every string in it passed through `clean_text`."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_value(k): clean_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(clean_value(v) for v in value)
+    return value
+
+
+# Text that reaches the store from files or models: always encodable as UTF-8.
+Text = Annotated[str, AfterValidator(clean_text)]
+JsonDict = Annotated[dict[str, Any], AfterValidator(clean_value)]
 
 
 class _Record(BaseModel):
@@ -32,16 +62,16 @@ _FIELDS_SETS: dict[frozenset[str], set[str]] = {}
 class Behavior(_Record):
     """One prompt of a suite: a harmful request or its harmless look-alike."""
 
-    id: str
-    text: str
+    id: Text
+    text: Text
     side: Side
     category: str = Field(description="tightrope taxonomy code, Llama Guard 3 S1-S14")
     source_category: str = Field(description="the category as the dataset wrote it")
     source: str = Field(description="dataset name and version, e.g. 'starter@1'")
-    context: str | None = None
-    pair_id: str | None = None
-    target: str | None = Field(default=None, description="affirmative prefix for optimisers")
-    meta: dict[str, Any] = Field(default_factory=dict)
+    context: Text | None = None
+    pair_id: Text | None = None
+    target: Text | None = Field(default=None, description="affirmative prefix for optimisers")
+    meta: JsonDict = Field(default_factory=dict)
 
     def model_post_init(self, context: Any, /) -> None:
         """Share what a large suite repeats in every behavior, to halve its memory.
@@ -65,15 +95,15 @@ class Message(_Record):
     """One chat message as sent to a target."""
 
     role: Role
-    content: str
+    content: Text
 
 
 class GenerationConfig(_Record):
     """Generation parameters. Defaults follow JailbreakBench: greedy, 150 new tokens."""
 
-    temperature: float = 0.0
-    max_tokens: int = 150
-    top_p: float = 1.0
+    temperature: float = Field(default=0.0, ge=0.0)
+    max_tokens: int = Field(default=150, ge=1)
+    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
     seed: int = 0
     system_prompt: str | None = None
 
@@ -85,7 +115,7 @@ class Attempt(_Record):
     behavior_id: str
     target: str
     attack: str = "direct"
-    attack_params: dict[str, Any] = Field(default_factory=dict)
+    attack_params: JsonDict = Field(default_factory=dict)
     index: int = 0
     messages: tuple[Message, ...]
 
@@ -105,12 +135,12 @@ class Response(_Record):
     rates count it as not unsafe on the harmful side and as a refusal on the benign side.
     """
 
-    text: str | None = None
-    finish_reason: str | None = None
+    text: Text | None = None
+    finish_reason: Text | None = None
     usage: Usage = Field(default_factory=Usage)
     latency_s: float = 0.0
-    error: str | None = None
-    filtered: str | None = None
+    error: Text | None = None
+    filtered: Text | None = None
 
     @property
     def ok(self) -> bool:
@@ -126,8 +156,8 @@ class Verdict(_Record):
     kind: JudgeKind
     label: VerdictLabel
     score: float | None = None
-    raw: str | None = None
-    reason: str | None = None
+    raw: Text | None = None
+    reason: Text | None = None
     categories: tuple[str, ...] = Field(
         default=(), description="hazard codes a judge named (Llama Guard 3: S1-S14)"
     )

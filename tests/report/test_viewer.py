@@ -76,8 +76,9 @@ def test_index_api_and_run_pages(store: tuple[Path, list[str]], server: tuple[st
 
 
 def test_viewer_is_read_only_and_guards_its_host(server: tuple[str, int]) -> None:
-    for method in ("POST", "PUT", "DELETE", "PATCH"):
-        assert _get(server, "/", method)[0] == 405
+    for method in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND", "BREW"):
+        status, _, headers = _get(server, "/", method)
+        assert (status, headers.get("Allow")) == (405, "GET, HEAD"), method
     assert _get(server, "/", host="evil.example:80")[0] == 403
     assert _get(server, "/", host=f"localhost:{server[1]}")[0] == 200
     assert _get(server, "/run/nope")[0] == 404

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from tightrope.errors import InputError
 from tightrope.records import Behavior, Message
 from tightrope.registry import ATTACKS_GROUP, Registry
 
@@ -62,4 +64,15 @@ def get_attack(spec: str) -> Attack | AdaptiveAttack:
     """Return the attack for `name` or `name:arg` (UnknownNameError lists the valid names)."""
     name, arg = parse_attack_spec(spec)
     factory = attacks.get(name)
-    return factory(arg) if arg is not None else factory()
+    if arg is None:
+        return factory()
+    try:
+        inspect.signature(factory).bind(arg)
+    except TypeError:
+        raise InputError(f"attack {name!r} takes no option; write it as {name!r}") from None
+    except ValueError:  # a callable without a signature: let it decide
+        pass
+    try:
+        return factory(arg)
+    except ValueError as exc:  # an option the attack could not parse (a NUL in a path, ...)
+        raise InputError(f"attack {spec!r}: {exc}") from None

@@ -8,16 +8,33 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from tightrope.run.defaults import DEFAULT_OUT as RUN_DEFAULT_OUT
+from tightrope.textsafe import markup_safe, one_line, printable
 
 DEFAULT_OUT = Path(RUN_DEFAULT_OUT)
 OutOption = Annotated[Path, typer.Option(help="Folder of the run store.")]
+
+
+__all__ = ["DEFAULT_OUT", "OutOption", "console", "fail", "markup_safe", "printable"]
+
+
+class SafeConsole(Console):
+    """A console that prints strings literally: no markup, no emoji codes, no raw control
+    characters (`tightrope.textsafe`).
+
+    A line that wants markup passes `markup=True` and escapes what it did not write with
+    `markup_safe`.
+    """
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        """Render `text` with its control characters made visible."""
+        return super().render_str(printable(text), **kwargs)
 
 
 def console(*, stderr: bool = False, piped_width: int = 120) -> Console:
@@ -25,7 +42,7 @@ def console(*, stderr: bool = False, piped_width: int = 120) -> Console:
     fits whole instead of in rich's 80, unless COLUMNS says otherwise."""
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() or "COLUMNS" in os.environ else piped_width
-    return Console(stderr=stderr, width=width)
+    return SafeConsole(stderr=stderr, width=width, markup=False, emoji=False)
 
 
 stdout = console()
@@ -37,5 +54,10 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
     The message is printed literally: a `[` in a path or a model's text is not rich markup.
     """
-    stderr.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    stderr.print(
+        f"[red]error:[/red] {markup_safe(one_line(message))}",
+        markup=True,
+        highlight=False,
+        soft_wrap=True,
+    )
     raise typer.Exit(code)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tightrope.cli.common import fail, stdout
+from tightrope.cli.common import fail, markup_safe, stdout
 from tightrope.errors import InputError
 
 
@@ -35,9 +35,10 @@ def render(report: dict[str, Any]) -> None:
 
     o = report["overall"]
     stdout.print(
-        f"judge [bold]{report['judge']}[/bold] ({report['version']}) against "
-        f"[bold]{report['against']}[/bold]: {report['rows']} rows, human {report['truth']}, "
-        f"positive = {report['positive']}",
+        f"judge [bold]{markup_safe(report['judge'])}[/bold] ({markup_safe(report['version'])}) "
+        f"against [bold]{markup_safe(report['against'])}[/bold]: {report['rows']} rows, human "
+        f"{markup_safe(report['truth'])}, positive = {markup_safe(report['positive'])}",
+        markup=True,
         highlight=False,
     )
     for note in report["notes"]:

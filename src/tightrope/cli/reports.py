@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tightrope.cli.common import DEFAULT_OUT, OutOption, fail, stderr, stdout
+from tightrope.cli.common import DEFAULT_OUT, OutOption, fail, markup_safe, stderr, stdout
 from tightrope.errors import InputError
+from tightrope.store.schema import refuse_store_paths
 
 if TYPE_CHECKING:
     from tightrope.report.loader import LoadedRun
@@ -38,6 +39,7 @@ def report(
     from tightrope.report.writers import write_reports
 
     try:
+        refuse_store_paths(out, (html, md, json_out))
         runs = load_runs(out, run_ids)
         written = write_reports(runs, html=html, md=md, json=json_out)
     except InputError as exc:
@@ -48,7 +50,9 @@ def report(
         print_tables(stdout, run.tables, run.instrument)
         _print_run_extras(run)
         stdout.print(
-            f"\nrun [bold]{run.run_id}[/bold] · {run.info.status} · created {run.info.created_at}",
+            f"\nrun [bold]{markup_safe(run.run_id)}[/bold] · {markup_safe(run.info.status)} · "
+            f"created {markup_safe(run.info.created_at)}",
+            markup=True,
             highlight=False,
         )
     for path in written:
@@ -83,7 +87,7 @@ def list_runs(
     if not db.is_file():
         fail(f"{db}: no run store here; pass the folder given to run --out")
     try:
-        store = Store.open(db)
+        store = Store.open(db, readonly=True)
     except InputError as exc:
         fail(str(exc))
     try:
@@ -94,6 +98,8 @@ def list_runs(
                 f"{info.run_id}  {info.status:<8}  {targets}  {c['ok']}/{c['attempts']} responses",
                 highlight=False,
             )
+    except InputError as exc:
+        fail(str(exc))
     finally:
         store.close()
 
@@ -133,6 +139,7 @@ def compare(
     from tightrope.report.loader import load_runs
 
     try:
+        refuse_store_paths(out, (json_out,))
         runs = load_runs(out, [run_a, run_b])
         a, b = (runs[0], runs[0]) if len(runs) == 1 else (runs[0], runs[1])
         comps = compare_runs(a, b, target_a=target_a, target_b=target_b, attacks=attack)
@@ -169,6 +176,7 @@ def gate(
     from tightrope.report.policy import load_policy
 
     try:
+        refuse_store_paths(out, (json_out,))
         parsed = load_policy(policy)
         run = load_runs(out, [run_id])[0]
     except InputError as exc:
@@ -231,6 +239,7 @@ def export(
     from tightrope.report.loader import load_runs
 
     try:
+        refuse_store_paths(out, (output,))
         run = load_runs(out, [run_id])[0]
         if format is ExportFormat.jsonl:
             from tightrope.report.exports import write_jsonl

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tightrope.cli.common import DEFAULT_OUT, OutOption, fail, stderr, stdout
+from tightrope.cli.common import DEFAULT_OUT, OutOption, fail, markup_safe, stderr, stdout
 from tightrope.errors import InputError
 
 if TYPE_CHECKING:
@@ -253,7 +253,7 @@ def _execute(config: RunConfig | ResolvedRun, out: Path, resume: str | None) -> 
     def on_start(run_id: str, resumed: bool) -> None:
         started.append(run_id)
         verb = "resuming" if resumed else "starting"
-        stderr.print(f"{verb} run [bold]{run_id}[/bold]", highlight=False)
+        stderr.print(f"{verb} run [bold]{markup_safe(run_id)}[/bold]", markup=True, highlight=False)
 
     try:
         result = asyncio.run(
@@ -299,9 +299,11 @@ def _print_run_line(result: RunResult, out: Path) -> None:
     """Print the run's id, store, model calls and errors, each model's usage and cost, and the
     command that shows the run again."""
     stdout.print(
-        f"\nrun [bold]{result.run_id}[/bold] · store {result.store_path} · "
+        f"\nrun [bold]{markup_safe(result.run_id)}[/bold] · store "
+        f"{markup_safe(result.store_path)} · "
         f"{result.model_calls} model calls, {result.cache_hits} from cache · "
         f"{result.errors} errors ({100 * result.error_rate:.1f}%)",
+        markup=True,
         highlight=False,
     )
     for u in result.usage:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -61,8 +62,18 @@ class Table:
             )
 
     def text(self, row: Row, column: str) -> str:
-        """Return a cell as text: None becomes '', numbers and booleans their str()."""
-        return cell_text(row.values.get(column))
+        """Return a cell as text: None becomes '', numbers and booleans their str().
+
+        A list, an object or a non-finite number is an InputError at the row and column: its
+        Python str() is not the prompt anyone meant to send.
+        """
+        value = row.values.get(column)
+        if isinstance(value, list | tuple | dict):
+            kind = "an object" if isinstance(value, dict) else "a list"
+            raise self.error(row, column, f"{kind} where text was expected; write a string")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.error(row, column, f"{value} where text was expected; write a string")
+        return cell_text(value)
 
 
 def cell_text(value: Any) -> str:
@@ -146,7 +157,9 @@ def parse_jsonl(data: bytes, source: str) -> Table:
     text = decode(data, source)
     rows: list[Row] = []
     columns: dict[str, None] = {}
-    for n, line in enumerate(text.splitlines(), start=1):
+    # Split on "\n" only: str.splitlines() also splits on U+0085/U+2028 inside a JSON string
+    # (which tightrope's own JSONL export writes unescaped), breaking valid lines apart.
+    for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -154,6 +167,11 @@ def parse_jsonl(data: bytes, source: str) -> Table:
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"{source}:{n}:{exc.colno}: invalid JSON ({exc.msg}); write one JSON object per line"
+            ) from None
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number, 10,000 nested [
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise InputError(
+                f"{source}:{n}: JSON this reader refuses ({reason[:80]}); simplify the line"
             ) from None
         if not isinstance(value, dict):
             raise InputError(

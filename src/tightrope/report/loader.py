@@ -118,7 +118,7 @@ def load_runs(out: Path, run_ids: Sequence[str]) -> list[LoadedRun]:
 
     Raises InputError (one line, with the fix) when the store or a run does not exist.
     """
-    store = Store.open(store_path(out))
+    store = Store.open(store_path(out), readonly=True)
     try:
         runs = [load_from(store, rid) for rid in run_ids]
     finally:

@@ -14,13 +14,15 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from tightrope.textsafe import printable
+
 
 class RichProgress:
     """Draws one bar per stage on stderr; implements the runner's Progress protocol."""
 
     def __init__(self, console: Console) -> None:
         self._bar = Progress(
-            TextColumn("{task.description:<22}"),
+            TextColumn("{task.description:<22}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("[progress.data.speed]{task.fields[rate]:>8}"),
@@ -39,7 +41,7 @@ class RichProgress:
             return
         if not self._bar.live.is_started:
             self._bar.start()
-        self._task = self._bar.add_task(stage, total=total, rate="")
+        self._task = self._bar.add_task(printable(stage), total=total, rate="")
 
     def advance(self, n: int) -> None:
         """Advance the current bar by `n` items and refresh its rate."""

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tightrope.metrics.rates import MetricsTable, Rate
+from tightrope.textsafe import printable
 
 
 def format_rate(r: Rate) -> str:
@@ -98,6 +99,11 @@ def _table(table: MetricsTable, *, compact: bool) -> Table:
     return t
 
 
+def _line(text: str, style: str = "") -> Text:
+    """Return a line of the table's footer with what users and plug-ins named made printable."""
+    return Text(printable(text), style=style)
+
+
 def metrics_renderable(
     table: MetricsTable, instrument: Mapping[str, Any], *, compact: bool = False
 ) -> Group:
@@ -105,11 +111,11 @@ def metrics_renderable(
     t = _table(table, compact=compact)
     overall = table.overall
     lines = [
-        Text(
+        _line(
             f"ASR {format_rate(overall.asr).strip()} ({table.asr_basis})"
             f" · refusal rate on harmful {format_rate(overall.refusal_rate).strip()}"
         ),
-        Text(
+        _line(
             f"refusal judge: {_judge_version(instrument, table.refusal_judge)}"
             + (
                 f" · harm judge: {_judge_version(instrument, table.harm_judge)}"
@@ -120,17 +126,17 @@ def metrics_renderable(
     ]
     if table.harm_judge is None:
         lines.append(
-            Text(
+            _line(
                 "ASR is refusal-based: no harm judge was configured, so every harmful-side "
                 "response that is not a refusal counts as unsafe.",
                 style="yellow",
             )
         )
-    lines.append(Text(f"suites: {_suites(instrument)}", style="dim"))
+    lines.append(_line(f"suites: {_suites(instrument)}", style="dim"))
     gen = instrument.get("generation", {})
     if gen:
         lines.append(
-            Text(
+            _line(
                 f"generation: temperature {gen['temperature']}, max_tokens {gen['max_tokens']}, "
                 f"seed {gen['seed']} · tightrope {instrument.get('tightrope_version')}",
                 style="dim",

@@ -26,6 +26,7 @@ from tightrope.run.progress import NoProgress, Progress
 from tightrope.run.resolution import ResolvedRun, primary_judges, resolve
 from tightrope.run.result import RunResult, opened
 from tightrope.store import Store
+from tightrope.store.lock import run_lock
 from tightrope.targets.cached import CostLimitReached
 
 
@@ -99,72 +100,89 @@ async def run_async(
     with opened(out) as store:
         resolved.attach(store)
         fingerprint = resolved.fingerprint(instrument)
-        run_id = resume or store.resumable_run(fingerprint)
-        if (
-            run_id is not None
-            and resume is None
-            and not resolved.can_resume(store.run(run_id).instrument, instrument)
-        ):
-            run_id = None  # made by an edited python: function: start afresh
-        resumed = run_id is not None
-        if run_id is None:
-            run_id = new_run_id()
-            store.create_run(
-                run_id,
-                fingerprint=fingerprint,
-                config=config.model_dump(mode="json"),
-                instrument=instrument,
+        with run_lock(store.path, fingerprint):
+            return await _run_locked(
+                store, resolved, instrument, fingerprint, resume, progress, on_start
             )
-        if on_start is not None:
-            on_start(run_id, resumed)
-        behaviors = [b for s in resolved.suites for b in s.behaviors]
-        store.add_plan(
+
+
+async def _run_locked(
+    store: Store,
+    resolved: ResolvedRun,
+    instrument: dict[str, Any],
+    fingerprint: str,
+    resume: str | None,
+    progress: Progress,
+    on_start: Callable[[str, bool], None] | None,
+) -> RunResult:
+    """Create or resume the run with this fingerprint and run its stages (the lock is held)."""
+    config = resolved.config
+    run_id = resume or store.resumable_run(fingerprint)
+    if (
+        run_id is not None
+        and resume is None
+        and not resolved.can_resume(store.run(run_id).instrument, instrument)
+    ):
+        run_id = None  # made by an edited python: function: start afresh
+    resumed = run_id is not None
+    if run_id is None:
+        run_id = new_run_id()
+        store.create_run(
             run_id,
-            behaviors,
-            plan(behaviors, resolved.targets, resolved.static_attacks, config.generation),
-        )
-        # From here on the store holds the plan; only adaptive attacks need the behaviors
-        # again, so a large static run drops them and streams everything else from SQLite.
-        if not resolved.adaptive_attacks:
-            del behaviors[:]
-        resolved.suites = []
-        try:
-            await generate_stage(store, run_id, resolved.models, config.generation, progress)
-            computed = await adaptive_stage(
-                store,
-                run_id,
-                resolved.adaptive_attacks,
-                resolved.models,
-                resolved.targets,
-                behaviors,
-                config.generation,
-                progress,
-            )
-            await judge_stage(store, run_id, resolved.judges, progress)
-        except CostLimitReached as exc:
-            await resolved.aclose()
-            raise CostLimitReached(f"{exc}; run {run_id} stopped and is saved") from None
-        await resolved.aclose()
-        calls, hits = resolved.calls()
-        tables = aggregate_stored(store, run_id, resolved)
-        total = store.counts(run_id)["attempts"]
-        errors = store.failed_attempts(run_id, list(resolved.judges))
-        usage = usage_totals("target", store.usage_rows(run_id), load_prices())
-        cache_use = cache_record(config, store.counts(run_id), calls, hits)
-        store.annotate_run(run_id, "cache", cache_use)
-        instrument = {**instrument, "cache": cache_use}
-        store.finish_run(run_id)
-        return RunResult(
-            run_id=run_id,
-            store_path=store.path,
-            tables=tables,
+            fingerprint=fingerprint,
+            config=config.model_dump(mode="json"),
             instrument=instrument,
-            model_calls=calls + computed.calls,
-            cache_hits=hits + computed.hits,
-            resumed=resumed,
-            errors=errors,
-            error_rate=errors / total if total else 0.0,
-            max_error_rate=config.max_error_rate,
-            usage=usage + loop_usage(resolved.models),
-            scored_judges=frozenset(store.scored_judges(run_id)),
         )
+    if on_start is not None:
+        on_start(run_id, resumed)
+    behaviors = [b for s in resolved.suites for b in s.behaviors]
+    store.add_plan(
+        run_id,
+        behaviors,
+        plan(behaviors, resolved.targets, resolved.static_attacks, config.generation),
+    )
+    # From here on the store holds the plan; only adaptive attacks need the behaviors
+    # again, so a large static run drops them and streams everything else from SQLite.
+    if not resolved.adaptive_attacks:
+        del behaviors[:]
+    resolved.suites = []
+    try:
+        await generate_stage(store, run_id, resolved.models, config.generation, progress)
+        computed = await adaptive_stage(
+            store,
+            run_id,
+            resolved.adaptive_attacks,
+            resolved.models,
+            resolved.targets,
+            behaviors,
+            config.generation,
+            progress,
+        )
+        await judge_stage(store, run_id, resolved.judges, progress)
+    except CostLimitReached as exc:
+        await resolved.aclose()
+        raise CostLimitReached(f"{exc}; run {run_id} stopped and is saved") from None
+    await resolved.aclose()
+    calls, hits = resolved.calls()
+    tables = aggregate_stored(store, run_id, resolved)
+    total = store.counts(run_id)["attempts"]
+    errors = store.failed_attempts(run_id, list(resolved.judges))
+    usage = usage_totals("target", store.usage_rows(run_id), load_prices())
+    cache_use = cache_record(config, store.counts(run_id), calls, hits)
+    store.annotate_run(run_id, "cache", cache_use)
+    instrument = {**instrument, "cache": cache_use}
+    store.finish_run(run_id)
+    return RunResult(
+        run_id=run_id,
+        store_path=store.path,
+        tables=tables,
+        instrument=instrument,
+        model_calls=calls + computed.calls,
+        cache_hits=hits + computed.hits,
+        resumed=resumed,
+        errors=errors,
+        error_rate=errors / total if total else 0.0,
+        max_error_rate=config.max_error_rate,
+        usage=usage + loop_usage(resolved.models),
+        scored_judges=frozenset(store.scored_judges(run_id)),
+    )

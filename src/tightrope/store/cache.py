@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tightrope.records import Response
+from tightrope.store.boundary import guarded
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class CacheEntries:
     newest: str
 
 
+@guarded
 class CacheTable:
     """The response cache of a store (mixed into `Store`, which owns the connection)."""
 

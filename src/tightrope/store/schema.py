@@ -7,6 +7,7 @@ refused with the fix rather than read wrongly.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 
 from tightrope.errors import StoreError
@@ -51,15 +52,46 @@ CREATE TABLE IF NOT EXISTS cache (
 """
 
 
-def connect(path: Path) -> tuple[sqlite3.Connection, Path]:
+def store_file(out: Path) -> Path:
+    """Return the store file of `--out`: the path itself when it ends in .db, else FOLDER/tightrope.db."""
+    out = Path(out)
+    return out if out.suffix == ".db" else out / STORE_FILENAME
+
+
+def refuse_store_paths(out: Path, outputs: Iterable[Path | None]) -> None:
+    """Raise StoreError when an output file would overwrite the store of `out` (or its WAL).
+
+    Reports and exports write where the user says; given the store's own path they would
+    replace the runs they were made from.
+    """
+    db = store_file(out)
+    guarded = {_real(db.with_name(db.name + suffix)) for suffix in ("", "-wal", "-shm", "-journal")}
+    for output in outputs:
+        if output is not None and _real(Path(output)) in guarded:
+            raise StoreError(
+                f"{output}: that is the run store (or its journal) these runs are read from; "
+                "write the report or export to another file"
+            )
+
+
+def _real(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
+def connect(path: Path, *, readonly: bool = False) -> tuple[sqlite3.Connection, Path]:
     """Return a connection to the store at `path` (a file, or a folder holding one), and its file.
 
-    Creates the folder and schema when needed. Raises StoreError with the fix when the folder
-    cannot be written or the file is not a tightrope store of this schema version.
+    For writing, creates the folder and schema when needed and refuses a damaged file
+    (`PRAGMA quick_check`) before anything is written. `readonly` opens an existing store
+    without creating or changing any file, even in a read-only folder. Raises StoreError with
+    the fix when the folder cannot be written or the file is not a readable tightrope store.
     """
-    path = Path(path)
-    if path.suffix != ".db":
-        path = path / STORE_FILENAME
+    path = store_file(path)
+    if readonly:
+        return _connect_readonly(path), path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -69,26 +101,81 @@ def connect(path: Path) -> tuple[sqlite3.Connection, Path]:
         ) from None
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.executescript(_SCHEMA)
-        columns = {r[1] for r in conn.execute("PRAGMA table_info(cache)")}
-        if "version" not in columns:
-            # Stores written before cache versions: the column is added, old entries have none.
-            conn.execute("ALTER TABLE cache ADD COLUMN version TEXT")
-        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-        elif row[0] != SCHEMA_VERSION:
-            raise StoreError(
-                f"{path}: store schema version {row[0]}, this tightrope reads "
-                f"{SCHEMA_VERSION}; use a new --out folder"
-            )
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(
-            f"{path}: not a readable tightrope store ({exc}); move it aside or pass another "
-            "--out folder"
-        ) from None
-    except sqlite3.OperationalError as exc:
-        raise StoreError(f"{path}: cannot open the store ({exc}); check --out") from None
+        try:
+            _check_integrity(conn, path)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(cache)")}
+            if "version" not in columns:
+                # Stores written before cache versions: the column is added, old entries have none.
+                conn.execute("ALTER TABLE cache ADD COLUMN version TEXT")
+            _check_version(conn, path, create=True)
+        except BaseException:
+            conn.close()
+            raise
+    except sqlite3.Error as exc:
+        raise _open_error(path, exc) from None
     return conn, path
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open an existing store for reading only; in a read-only folder, as an immutable file."""
+    if not path.is_file():
+        raise StoreError(f"{path}: no run store here; pass the folder given to run --out")
+    uri = path.absolute().as_uri()
+    try:
+        try:
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=30)
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # A WAL store in a folder we cannot write: SQLite cannot make its -shm file, but
+            # nobody can be writing it either, so it may be read as immutable.
+            conn = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+        _check_version(conn, path, create=False)
+    except sqlite3.Error as exc:
+        raise _open_error(path, exc) from None
+    return conn
+
+
+def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse to write into a store whose pages are damaged (`PRAGMA quick_check`)."""
+    try:
+        rows = conn.execute("PRAGMA quick_check(3)").fetchall()
+    except sqlite3.DatabaseError as exc:
+        if "malformed" not in str(exc):
+            raise
+        rows = [(str(exc),)]
+    if rows and rows[0][0] != "ok":
+        first = " ".join(str(rows[0][0]).split())
+        raise StoreError(
+            f"{path}: damaged (PRAGMA quick_check: {first}); nothing was written. Recover what "
+            f"it holds with `sqlite3 {path} .recover | sqlite3 recovered.db`, or move it aside "
+            "and pass another --out folder"
+        )
+
+
+def _check_version(conn: sqlite3.Connection, path: Path, *, create: bool) -> None:
+    row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    if row is None and create:
+        conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+    elif row is None or row[0] != SCHEMA_VERSION:
+        found = "none" if row is None else row[0]
+        raise StoreError(
+            f"{path}: store schema version {found}, this tightrope reads "
+            f"{SCHEMA_VERSION}; use a new --out folder"
+        )
+
+
+def _open_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """Return the StoreError for a store that could not be opened."""
+    text = " ".join(str(exc).split())
+    if "readonly" in text or "unable to open" in text:
+        return StoreError(
+            f"{path}: cannot open the store for writing ({text}); make {path.parent} writable "
+            "or pass another --out folder"
+        )
+    return StoreError(
+        f"{path}: not a readable tightrope store ({text}); move it aside or pass another "
+        "--out folder"
+    )

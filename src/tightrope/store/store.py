@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tightrope.errors import StoreError
 from tightrope.records import Attempt, Behavior, Judged, Record, Response, Verdict
+from tightrope.store.boundary import guarded
 from tightrope.store.cache import CacheTable
 from tightrope.store.schema import connect
 
@@ -52,11 +53,13 @@ class RunInfo(BaseModel):
     instrument: dict[str, Any]
 
 
+@guarded
 class Store(CacheTable):
     """A run store in one SQLite file. Open it with `Store.open(path)`.
 
     The response cache's methods (`cached`, `put_cache`, `cache_entries`, `prune_cache`) come
-    from `CacheTable` (store/cache.py).
+    from `CacheTable` (store/cache.py). Every public method raises `StoreError` (one line: the
+    file and the fix), never a `sqlite3` error (`store.boundary`).
     """
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
@@ -64,13 +67,15 @@ class Store(CacheTable):
         self.path = path
 
     @classmethod
-    def open(cls, path: Path) -> Store:
+    def open(cls, path: Path, *, readonly: bool = False) -> Store:
         """Open (creating if needed) the store at `path`, a file or a folder holding one.
 
-        Raises StoreError with the fix when the folder cannot be written or the file is not a
-        tightrope store.
+        Reading commands pass `readonly`: the store must exist and no file is created or
+        changed. Opening for writing first checks the file's pages (`PRAGMA quick_check`).
+        Raises StoreError with the fix when the folder cannot be written, the file is damaged
+        or is not a tightrope store.
         """
-        conn, path = connect(Path(path))
+        conn, path = connect(Path(path), readonly=readonly)
         return cls(conn, path)
 
     def close(self) -> None:

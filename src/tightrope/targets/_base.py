@@ -104,6 +104,33 @@ KNOWN_SETTINGS = {
 }
 
 
+_WHOLE = ("batch_size", "threads", "concurrency", "retries")
+_SECONDS = {"timeout": True, "base_delay": False, "max_delay": False}  # True: must be > 0
+_TEXT = ("device", "dtype", "api_key_env")
+
+
+def check_setting(key: str, value: Any) -> Any:
+    """Return `value` when it is valid for the target setting `key`; InputError otherwise.
+
+    Counts are whole numbers from 1 (a concurrency of 0 made every call an error, 0 retries
+    an AssertionError), durations non-negative numbers (a timeout positive), names strings,
+    `extra_body` a mapping. None means "not set" and is returned as it is.
+    """
+    if value is None:
+        return None
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if key in _WHOLE and not (number and float(value).is_integer() and value >= 1):
+        raise InputError(f"target setting {key}: {value!r} is not a whole number from 1")
+    if key in _SECONDS and not (number and (value > 0 if _SECONDS[key] else value >= 0)):
+        least = "above 0" if _SECONDS[key] else "from 0"
+        raise InputError(f"target setting {key}: {value!r} is not a number of seconds {least}")
+    if key in _TEXT and not isinstance(value, str):
+        raise InputError(f"target setting {key}: {value!r} is not a string")
+    if key == "extra_body" and not isinstance(value, dict):
+        raise InputError(f"target setting extra_body: {value!r} is not a mapping of JSON fields")
+    return int(value) if key in _WHOLE else value
+
+
 def pick_settings(settings: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
     """Return the settings a backend accepts, dropping None and other backends' keys."""
     return {k: v for k, v in settings.items() if k in allowed and v is not None}
@@ -116,6 +143,7 @@ def get_target(spec: str, **settings: Any) -> Target:
         raise InputError(
             f"unknown target setting {unknown[0]!r}; valid: {', '.join(sorted(KNOWN_SETTINGS))}"
         )
+    settings = {k: check_setting(k, v) for k, v in settings.items()}
     scheme, arg = parse_spec(spec)
     made = targets.get(scheme)(arg, **settings)
     if not isinstance(made, Target):

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from tightrope.errors import InputError
-from tightrope.targets._base import KNOWN_SETTINGS
+from tightrope.records import GenerationConfig
+from tightrope.targets._base import KNOWN_SETTINGS, check_setting
 
 GENERATION_KEYS = {"system_prompt", "temperature", "max_tokens", "top_p", "seed"}
 
@@ -39,13 +41,25 @@ def load_target_config(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     generation: dict[str, Any] = {}
     settings: dict[str, Any] = {}
     for key, value in data.items():
-        if key in GENERATION_KEYS:
-            generation[key] = value
-        elif key in KNOWN_SETTINGS:
-            settings[key] = value
-        else:
-            valid = ", ".join(sorted(GENERATION_KEYS | set(KNOWN_SETTINGS)))
-            raise InputError(
-                f"{path}:{lines.get(str(key), 1)}: unknown key {key!r}; valid: {valid}"
-            )
+        where = f"{path}:{lines.get(str(key), 1)}"
+        try:
+            if key in GENERATION_KEYS:
+                generation[key] = _check_generation(key, value)
+            elif key in KNOWN_SETTINGS:
+                settings[key] = check_setting(key, value)
+            else:
+                valid = ", ".join(sorted(GENERATION_KEYS | set(KNOWN_SETTINGS)))
+                raise InputError(f"unknown key {key!r}; valid: {valid}")
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from None
     return generation, settings
+
+
+def _check_generation(key: str, value: Any) -> Any:
+    """Return a generation value GenerationConfig accepts; InputError naming the key if not."""
+    try:
+        GenerationConfig.model_validate({key: value})
+    except ValidationError as exc:
+        msg = exc.errors()[0]["msg"]
+        raise InputError(f"generation setting {key}: {value!r}: {msg}") from None
+    return value

@@ -58,6 +58,8 @@ def load_recordings(path: Path) -> dict[str, Recording]:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read the replay file ({exc.strerror})") from None
+    except ValueError:  # a NUL byte in the path
+        raise InputError(f"{path!r}: not a usable file name; check the replay path") from None
     suffix = path.suffix.lower()
     try:
         text = raw.decode("utf-8")
@@ -66,7 +68,8 @@ def load_recordings(path: Path) -> dict[str, Recording]:
     del raw
     out: dict[str, Recording] = {}
     if suffix == ".jsonl":
-        for lineno, line in enumerate(text.splitlines(), 1):
+        # "\n" only: splitlines() would also split on U+0085/U+2028 inside JSON strings.
+        for lineno, line in enumerate(text.split("\n"), 1):
             if not line.strip():
                 continue
             try:

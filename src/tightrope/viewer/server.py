@@ -53,7 +53,7 @@ class RunCache:
 
     def all_runs(self) -> list[LoadedRun]:
         """Return every run of the store, newest first."""
-        store = Store.open(self.db)
+        store = Store.open(self.db, readonly=True)
         try:
             return [self._load(store, info.run_id) for info in store.runs()]
         finally:
@@ -61,7 +61,7 @@ class RunCache:
 
     def one(self, run_id: str) -> LoadedRun:
         """Return one run; InputError when the store has no such run."""
-        store = Store.open(self.db)
+        store = Store.open(self.db, readonly=True)
         try:
             return self._load(store, run_id)
         finally:
@@ -140,11 +140,21 @@ def _handler(cache: RunCache, loopback_only: bool) -> type[BaseHTTPRequestHandle
                 self._html(HTTPStatus.NOT_FOUND, not_found_html(str(exc)), INDEX_CSP)
 
         def _read_only(self) -> None:
-            self._html(
-                HTTPStatus.METHOD_NOT_ALLOWED, not_found_html("the viewer is read-only"), INDEX_CSP
-            )
+            body = not_found_html("the viewer is read-only").encode("utf-8")
+            self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
+            self.send_header("Allow", "GET, HEAD")
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Content-Security-Policy", INDEX_CSP)
+            self.end_headers()
+            self.wfile.write(body)
 
-        do_POST = do_PUT = do_DELETE = do_PATCH = _read_only
+        def __getattr__(self, name: str) -> Any:
+            """Answer every method but GET and HEAD (OPTIONS, TRACE, ...) with 405, not 501."""
+            if name.startswith("do_"):
+                return self._read_only
+            raise AttributeError(name)
 
     return Handler
 

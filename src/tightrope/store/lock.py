@@ -1,0 +1,61 @@
+"""One process per run: an advisory lock file beside the store, named by the run's fingerprint.
+
+Two identical `tightrope run` commands started together would otherwise both work the same run
+(no corruption, but every model call made twice). The second one now stops at once with a line
+naming the process that holds the run. The lock is `flock`ed, so it is released when its holder
+exits, however it exits (a SIGKILLed run leaves no stale lock); on a system without `fcntl`
+there is no lock and the store stays consistent as before.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tightrope.errors import StoreError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+def lock_path(db: Path, fingerprint: str) -> Path:
+    """Return the lock file of the run with this fingerprint in the store `db`."""
+    return db.with_name(f"{db.name}.{fingerprint[:16]}.lock")
+
+
+@contextmanager
+def run_lock(db: Path, fingerprint: str) -> Iterator[None]:
+    """Hold the run's lock for a `with` block; StoreError naming the holder if it is taken."""
+    if fcntl is None:
+        yield
+        return
+    path = lock_path(db, fingerprint)
+    try:
+        fh = path.open("a+", encoding="utf-8")
+    except OSError:
+        # A folder we cannot write: the store refuses writing anyway, with its own message.
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            holder = " ".join(fh.read().split()) or "another process"
+            raise StoreError(
+                f"{db}: this run is being worked by {holder}; wait for it to finish (the same "
+                "command then answers from the cache) or stop that process and give it again"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        fh.write(f"process {os.getpid()} (since {started})\n")
+        fh.flush()
+        yield
+    finally:
+        fh.close()
