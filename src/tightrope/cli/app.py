@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from tightrope._version import __version__
 from tightrope.errors import InputError
@@ -37,7 +38,8 @@ stderr = Console(stderr=True, width=None if sys.stderr.isatty() or "COLUMNS" in 
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    stderr.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    # Escaped: a message may hold brackets that rich would read as markup ('tightrope[judges]').
+    stderr.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -174,7 +176,7 @@ def run(
 
         judges, notice = (tuple(judge), None) if judge else default_judges()
         if notice and not resume:
-            stderr.print(notice, highlight=False)
+            stderr.print(escape(notice), highlight=False)
         config = RunConfig(
             targets=tuple(target or ("embedded:smollm2",)),
             suites=tuple(suite or ("starter",)),
@@ -397,5 +399,5 @@ def main() -> None:
     try:
         app()
     except InputError as exc:  # pragma: no cover - commands catch their own
-        stderr.print(f"error: {exc}")
+        stderr.print(f"error: {escape(str(exc))}")
         sys.exit(2)

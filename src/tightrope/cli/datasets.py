@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tightrope.errors import InputError
@@ -70,7 +71,7 @@ def fetch(
             path = fetch_file(f)
             stdout.print(f"ok  {f.dataset:<18} {path}", highlight=False)
     except InputError as exc:
-        stderr.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        stderr.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 

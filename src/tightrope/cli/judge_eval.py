@@ -170,6 +170,7 @@ def _ci(ci: Sequence[float], scale: float = 100.0, digits: int = 1) -> str:
 
 def render(report: dict[str, Any]) -> None:
     """Print the report as tables on stdout."""
+    from rich.markup import escape
     from rich.table import Table
 
     from tightrope.cli.app import stdout
@@ -182,7 +183,7 @@ def render(report: dict[str, Any]) -> None:
         highlight=False,
     )
     for note in report["notes"]:
-        stdout.print(f"note: {note}", highlight=False)
+        stdout.print(f"note: {escape(note)}", highlight=False)
     matrix = Table(title="confusion (rows: human, columns: judge)", title_justify="left")
     matrix.add_column("")
     matrix.add_column("judge positive", justify="right")

@@ -29,9 +29,11 @@ class ExportFormat(StrEnum):
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
+    from rich.markup import escape
+
     from tightrope.cli.app import stderr
 
-    stderr.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    stderr.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
