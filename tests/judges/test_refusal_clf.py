@@ -125,6 +125,25 @@ def test_features_do_not_depend_on_the_batch(clf: RefusalClassifier) -> None:
     assert abs(alone[0] - mixed[0]).max() > 1e-2
 
 
+def test_reader_shares_the_embedded_models_weights_and_leaves_it_whole(
+    clf: RefusalClassifier,
+) -> None:
+    """With the embedded target in the same process, the judge reads with the target's copy of
+    SmolLM2 (one copy of the weights, issue 14) and never cuts the target's layers."""
+    from tightrope.judges.clf import LAYER
+    from tightrope.targets.embedded import load_embedded
+
+    assert clf._encoders is not None
+    tok, reader = clf._encoders[1]
+    target_tok, model = load_embedded("smollm2")
+    assert len(model.model.layers) == model.config.num_hidden_layers == 30
+    assert len(reader.layers) == reader.config.num_hidden_layers == LAYER
+    for ours, theirs in zip(reader.layers, model.model.layers, strict=False):
+        assert ours is theirs
+    assert reader.embed_tokens.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
+    assert target_tok is not tok  # a fast tokenizer is not shared between threads
+
+
 def test_encoder_error_is_a_verdict_error(clf: RefusalClassifier) -> None:
     """A failure inside the encoder is an `error` verdict with its reason, never a label."""
     broken = RefusalClassifier()
