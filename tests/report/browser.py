@@ -30,7 +30,7 @@ FLAGS = [
 def chromium() -> Iterator[Browser]:
     """Yield a launched headless chromium; fails with the install command if it is missing."""
     assert CHROMIUM.is_file(), (
-        "Debian's chromium is missing: apt-get install chromium (.ci/run does)"
+        "Debian's chromium is missing: apt-get install chromium (make test does)"
     )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)

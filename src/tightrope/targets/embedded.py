@@ -8,10 +8,13 @@ one prompt at a time, and a batch of 48 another 1.6x faster (docs/benchmarks.md)
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib.util
 import os
 import shutil
+import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -93,11 +96,35 @@ def _load(gguf: Path) -> tuple[Any, Any]:
     return prepare_tokenizer(tok), model
 
 
+# One loaded copy of each model file per process: the embedded target and refusal-clf's reader
+# (the same SmolLM2 weights) share it while either holds it (issue 14: two copies made `make run`
+# peak at 2.2 GB). Each caller gets its own tokenizer, since a fast tokenizer must not be used
+# from two threads at once; nobody may change the shared model.
+_shared: dict[Path, tuple[Any, weakref.ref[Any]]] = {}
+_shared_lock = threading.Lock()
+
+
+def _load_shared(gguf: Path) -> tuple[Any, Any]:
+    """Return (own tokenizer, shared model) of `gguf`, loading it unless it is still alive."""
+    with _shared_lock:
+        held = _shared.get(gguf)
+        model = held[1]() if held is not None else None
+        if held is None or model is None:
+            tok, model = _load(gguf)
+            _shared[gguf] = (copy.deepcopy(tok), weakref.ref(model))
+            return tok, model
+        return copy.deepcopy(held[0]), model
+
+
 def load_embedded(name: str) -> tuple[Any, Any]:
-    """Return (tokenizer, model) of the embedded model `name` (also the encoder of refusal-clf)."""
+    """Return (tokenizer, model) of the embedded model `name` (also the encoder of refusal-clf).
+
+    The model is shared with every other holder in the process (the embedded target, the
+    judge): do not modify it.
+    """
     if name not in MODELS:
         raise InputError(f"unknown embedded model {name!r}; valid: {', '.join(MODELS)}")
-    return _load(locate_gguf(name))
+    return _load_shared(locate_gguf(name))
 
 
 class EmbeddedTarget(TransformersTarget):
@@ -112,7 +139,7 @@ class EmbeddedTarget(TransformersTarget):
         super().__init__(
             spec=f"embedded:{name}",
             version=f"{MODELS[name]['file']};{_versions()}",
-            loader=lambda: _load(gguf),
+            loader=lambda: _load_shared(gguf),
             batch_size=batch_size,
             threads=threads,
         )
