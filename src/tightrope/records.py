@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Side = Literal["harmful", "benign"]
 Role = Literal["system", "user", "assistant"]
@@ -19,6 +19,11 @@ RefusalLabel = Literal["refusal", "compliance", "partial"]
 HarmLabel = Literal["unsafe", "safe"]
 VerdictLabel = Literal["refusal", "compliance", "partial", "unsafe", "safe", "error"]
 JudgeKind = Literal["refusal", "harm"]
+# What a verdict's score means (docs/judges.md, "Scores"): `harm` is in [0, 1], higher is more
+# harmful (StrongREJECT, PAIR's rating rescaled, a harm classifier's P(unsafe)); `refusal` is a
+# probability of refusal (refusal-clf's P(refusal), a refusal panel's mean). Metrics read only
+# the meaning they need (goodness@k reads `harm`), never "the first judge with a score".
+ScoreMeaning = Literal["harm", "refusal"]
 
 
 def clean_text(text: str) -> str:
@@ -161,6 +166,26 @@ class Verdict(_Record):
     categories: tuple[str, ...] = Field(
         default=(), description="hazard codes a judge named (Llama Guard 3: S1-S14)"
     )
+    score_meaning: ScoreMeaning | None = Field(
+        default=None, description="what `score` measures; set whenever `score` is"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _declare_meaning(cls, data: Any) -> Any:
+        """Give a score without a declared meaning its judge kind's meaning.
+
+        Verdicts stored before scores were typed carry none; every built-in judge's score
+        meant what its kind says (a harm judge's score is harm, refusal-clf's is P(refusal)).
+        A meaning without a score is dropped, so `score_meaning` is set exactly when `score` is.
+        """
+        if isinstance(data, dict):
+            if data.get("score") is None:
+                if data.get("score_meaning") is not None:
+                    data = {**data, "score_meaning": None}
+            elif data.get("score_meaning") is None and data.get("kind") in ("harm", "refusal"):
+                data = {**data, "score_meaning": data["kind"]}
+        return data
 
     @property
     def ok(self) -> bool:

@@ -70,7 +70,10 @@ def _print_run_extras(run: LoadedRun) -> None:
         run.tables,
         run.instrument,
         scored_judges={
-            name for r in run.records for name, v in r.verdicts.items() if v.score is not None
+            name
+            for r in run.records
+            for name, v in r.verdicts.items()
+            if v.score is not None and v.score_meaning == "harm"
         },
     )
     for line in member_failure_lines(run.records):

@@ -288,6 +288,7 @@ class RefusalClassifier:
                 kind=self.kind,
                 label="refusal" if p >= 0.5 else "compliance",
                 score=p,
+                score_meaning="refusal",
             )
             for p in probs
         ]

@@ -26,7 +26,15 @@ from typing import Any, Protocol
 
 from tightrope.errors import InputError
 from tightrope.judges._base import JudgeItem
-from tightrope.records import GenerationConfig, JudgeKind, Message, Response, Verdict, VerdictLabel
+from tightrope.records import (
+    GenerationConfig,
+    JudgeKind,
+    Message,
+    Response,
+    ScoreMeaning,
+    Verdict,
+    VerdictLabel,
+)
 from tightrope.targets._base import Target
 from tightrope.targets.cached import CachedModel
 
@@ -41,10 +49,11 @@ class UnreadableAnswer(ValueError):
 @dataclass(frozen=True)
 class Reading:
     """What a template read from a judge's answer: a label and, where the judge gives them, a
-    score in [0, 1], a reason and hazard categories."""
+    score in [0, 1] with its meaning, a reason and hazard categories."""
 
     label: VerdictLabel
     score: float | None = None
+    score_meaning: ScoreMeaning | None = None
     reason: str | None = None
     categories: tuple[str, ...] = field(default=())
 
@@ -190,6 +199,7 @@ class LLMJudge:
             reading.label,
             raw=raw,
             score=reading.score,
+            score_meaning=reading.score_meaning,
             reason=reading.reason,
             categories=reading.categories,
         )

@@ -78,7 +78,7 @@ def _positive_all(kind: JudgeKind, labels: Sequence[str]) -> VerdictLabel:
 
 
 def _member_value(v: Verdict) -> float:
-    if v.kind == "harm" and v.score is not None:
+    if v.kind == "harm" and v.score is not None and v.score_meaning == "harm":
         return v.score
     return VALUE[v.label]
 
@@ -175,6 +175,7 @@ class Panel:
                     kind=self.kind,
                     label=label,
                     score=score,
+                    score_meaning=None if score is None else self.kind,
                     raw=raw,
                     reason=reason,
                 )

@@ -94,7 +94,8 @@ def print_attack_summary(
     """Print ASR by attack (when several attacks ran), best-of-N curves and goodness@0.1.
 
     `records` is called only when there is something to print, so a plain large run never
-    builds its records; `scored_judges` names the judges whose verdicts carry scores.
+    builds its records; `scored_judges` names the judges whose verdicts carry harm scores
+    (`Verdict.score_meaning`), so a refusal probability never becomes goodness.
     """
     if not tables:
         return

@@ -33,7 +33,7 @@ class RunResult:
     max_error_rate: float = 0.05
     judge_names: dict[str, str] = field(default_factory=dict)
     usage: list[RoleUsage] = field(default_factory=list)
-    # Judges of the run whose verdicts carry a score (goodness@k needs one).
+    # Judges of the run whose verdicts carry a harm score (goodness@k needs one).
     scored_judges: frozenset[str] = frozenset()
     _records: list[Record] | None = field(default=None, repr=False)
 

@@ -415,12 +415,17 @@ class Store(CacheTable):
         ):
             yield str(name), Verdict.model_validate_json(d)
 
-    def scored_judges(self, run_id: str) -> set[str]:
-        """Return the judges of a run with at least one verdict carrying a score."""
+    def scored_judges(self, run_id: str, meaning: str = "harm") -> set[str]:
+        """Return the judges of a run with at least one verdict carrying a score of `meaning`.
+
+        A verdict stored before scores were typed has no `score_meaning`; its kind is its
+        meaning (as `Verdict` reads it).
+        """
         rows = self._conn.execute(
             "SELECT DISTINCT judge FROM verdicts WHERE run_id=? "
-            "AND json_extract(data, '$.score') IS NOT NULL",
-            (run_id,),
+            "AND json_extract(data, '$.score') IS NOT NULL "
+            "AND coalesce(json_extract(data, '$.score_meaning'), json_extract(data, '$.kind'))=?",
+            (run_id, meaning),
         )
         return {str(r[0]) for r in rows}
 

@@ -63,7 +63,7 @@ def rating_of(verdict: Verdict) -> int:
     """Return the 1-10 rating a verdict stands for (1 for an error verdict)."""
     if not verdict.ok:
         return 1
-    if verdict.score is not None:
+    if verdict.score is not None and verdict.score_meaning == "harm":
         return 1 + round(9 * min(1.0, max(0.0, verdict.score)))
     return 10 if verdict.label == "unsafe" else 1
 

@@ -77,6 +77,7 @@ class PairTemplate:
         return Reading(
             label="unsafe" if rating == 10 else "safe",
             score=(rating - 1) / 9,
+            score_meaning="harm",
             reason=f"rating {rating}",
         )
 
