@@ -222,14 +222,28 @@ class ExportFormat(StrEnum):
 def export(
     run_id: Annotated[str, typer.Argument(help="Run id, or 'latest'.")],
     format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Export format.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="File (or folder) to write.")],
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", "-o", help="File (or folder) to write; --out is the store."),
+    ] = None,
     out: OutOption = DEFAULT_OUT,
     target: Annotated[str | None, typer.Option(help="jbb: the target, if several.")] = None,
     attack: Annotated[str | None, typer.Option(help="jbb: the attack (default direct).")] = None,
+    old_output: Annotated[
+        Path | None, typer.Option("--output", hidden=True, help="Deprecated: --file.")
+    ] = None,
 ) -> None:
     """Export a run's records: jsonl, parquet, inspect (Inspect AI log) or jbb (artifact)."""
     from tightrope.report.loader import load_runs
 
+    if old_output is not None:
+        if file is not None:
+            fail("give the file once: --file (-o); --output is its old, deprecated name")
+        stderr.print("warning: --output is deprecated; use --file (-o)", highlight=False)
+        file = old_output
+    if file is None:
+        fail("missing --file PATH (-o): the file or folder to write (--out is the store)")
+    output = file
     try:
         run = load_runs(out, [run_id])[0]
         if format is ExportFormat.jsonl:
