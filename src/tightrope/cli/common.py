@@ -17,7 +17,10 @@ from rich.markup import escape
 from tightrope.run.defaults import DEFAULT_OUT as RUN_DEFAULT_OUT
 
 DEFAULT_OUT = Path(RUN_DEFAULT_OUT)
-OutOption = Annotated[Path, typer.Option(help="Folder of the run store.")]
+# `--out` is the run store in every command; `--log-dir` is Inspect's name for it.
+OutOption = Annotated[
+    Path, typer.Option("--out", "--log-dir", help="Folder of the run store (Inspect: --log-dir).")
+]
 
 
 def console(*, stderr: bool = False, piped_width: int = 120) -> Console:

@@ -217,6 +217,7 @@ class ExportFormat(StrEnum):
     parquet = "parquet"
     inspect = "inspect"
     jbb = "jbb"
+    config = "config"
 
 
 def export(
@@ -233,7 +234,8 @@ def export(
         Path | None, typer.Option("--output", hidden=True, help="Deprecated: --file.")
     ] = None,
 ) -> None:
-    """Export a run's records: jsonl, parquet, inspect (Inspect AI log) or jbb (artifact)."""
+    """Export a run: jsonl, parquet, inspect (Inspect AI log), jbb (artifact) or config (a
+    run file that `tightrope run --config` repeats the run from)."""
     from tightrope.report.loader import load_runs
 
     if old_output is not None:
@@ -263,6 +265,14 @@ def export(
             written = f"{len(files)} Inspect log(s); open with: inspect view --log-dir " + str(
                 files[0].parent
             )
+        elif format is ExportFormat.config:
+            from tightrope.run.run_file import dump_run_file
+
+            output.write_text(
+                dump_run_file(run.info.config, run_id=run.run_id, out=str(out)), encoding="utf-8"
+            )
+            written = f"run config; repeat it with: tightrope run --config {output}"
+            files = [output]
         else:
             from tightrope.report.jbb import write_jbb
 
