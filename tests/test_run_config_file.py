@@ -56,10 +56,13 @@ def test_run_file_gives_the_run_of_the_same_flags_and_is_stored_with_it(tmp_path
 
 def test_a_flag_wins_over_the_file(tmp_path: Path) -> None:
     (tmp_path / "run.yaml").write_text(
-        f"target: {TARGET}\nlimit: 6\njudge: refusal\nout: runs\n", encoding="utf-8"
+        f"target: {TARGET}\nlimit: 6\njudge: refusal\nout: runs\nretries: 5\ntimeout: 9\n",
+        encoding="utf-8",
     )
-    rid = _run_id(tightrope("run", "--config", "run.yaml", "--limit", "4", cwd=tmp_path))
-    assert _stored(tmp_path / "runs", rid)[1]["limit"] == 4
+    flags = ["--limit", "4", "--max-retries", "1", "-M", "timeout=7"]
+    rid = _run_id(tightrope("run", "--config", "run.yaml", *flags, cwd=tmp_path))
+    config = _stored(tmp_path / "runs", rid)[1]
+    assert config["limit"] == 4 and config["target_settings"] == {"retries": 2, "timeout": 7}
 
 
 def test_a_file_written_from_a_stored_run_repeats_it_exactly(tmp_path: Path) -> None:

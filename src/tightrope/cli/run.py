@@ -160,12 +160,14 @@ def run(
 
     options = dict(ctx.params)
     options.pop("config_file")
+    aliased: frozenset[str] = frozenset()
     try:
         if options.pop("max_retries") is not None:
             if retries is not None:
                 raise InputError("give --retries or --max-retries, not both")
             options["retries"] = (max_retries or 0) + 1
-        options, extra, stored = merge_run_file(ctx, options, config_file)
+            aliased = frozenset({"retries"})
+        options, extra, stored = merge_run_file(ctx, options, config_file, also_given=aliased)
         config = build_config(options, extra, stored)
         out, resume, dry_run = options["out"], options["resume"], options["dry_run"]
         planned = config if resume else _resolve(config)

@@ -23,12 +23,17 @@ SETTING_FLAGS = ("batch_size", "concurrency", "timeout", "retries")
 
 
 def merge_run_file(
-    ctx: typer.Context, options: dict[str, Any], run_file: Path | None
+    ctx: typer.Context,
+    options: dict[str, Any],
+    run_file: Path | None,
+    *,
+    also_given: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str] | None]:
     """Return (options, extra settings, the run file as stored) after applying `run_file`.
 
-    A value of the file replaces an option only where the command line did not give it; the
-    file's setting keys (`top_p`, `threads`, ...) come back apart, for the targets.
+    A value of the file replaces an option only where the command line did not give it (or
+    an alias of it, named in `also_given`); the file's setting keys (`top_p`, `threads`, ...)
+    come back apart, for the targets.
     """
     if run_file is None:
         return options, {}, None
@@ -40,7 +45,7 @@ def merge_run_file(
     for key, value in values.items():
         if key not in OPTION_KINDS:
             extra[key] = value
-        elif not _given(ctx, key):
+        elif not _given(ctx, key) and key not in also_given:
             merged[key] = Path(value) if key in ("out", "target_config") else value
     stored = {"path": str(run_file), "text": run_file.read_text(encoding="utf-8")}
     return merged, extra, stored
