@@ -11,7 +11,9 @@ Inspect AI runs alone take about half an hour). The differences (default -> full
     only -> at every concurrency and latency;
   * judge_throughput: refusal-clf on 200 responses -> 100,000 (the other judges: 100,000);
   * cli_walltime: adds 5 whole default runs (about 3 minutes each);
-  * embedded_throughput, gcg_speed, pair_speed: smaller workloads -> those of docs/benchmarks.md.
+  * embedded_throughput, gcg_speed, pair_speed: smaller workloads -> those of docs/benchmarks.md;
+  * stats_speed: 5,000 prompts -> 20,000 and 100,000 (the replaced pure-Python statistics, timed
+    once per size, take minutes at those sizes).
 
 Each benchmark runs in its own process with this interpreter; its output is passed through as it
 comes. A benchmark whose script is missing (bench/memory.py is written separately) is reported
@@ -85,6 +87,11 @@ BENCHMARKS = (
         "gcg_speed",
         ("--steps", "3", "--batch", "16", "--repeats", "5"),
         ("--steps", "5", "--batch", "16", "32", "--repeats", "5"),
+    ),
+    Bench(
+        "stats_speed",
+        ("--prompts", "5000", "--repeats", "5", "--old-repeats", "1"),
+        ("--prompts", "20000", "100000", "--repeats", "5", "--old-repeats", "1"),
     ),
     Bench(
         "pair_speed",

@@ -170,3 +170,26 @@ def test_asr_curve_collapses_like_asr_per_attack() -> None:
     n, asr, counted = asr_curve(out)[-1]
     assert (n, asr * counted, counted) == (2, s.asr.k, s.asr.n)
     assert s.asr.errors == 1
+
+
+def test_goodness_interval_is_the_prompt_bootstrap_computed_once_per_scores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tightrope.metrics import attacks as attack_metrics
+
+    calls: list[int] = []
+
+    def counting(clusters: list[list[float]]) -> tuple[float, float]:
+        calls.append(len(clusters))
+        return cluster_bootstrap_interval(clusters)
+
+    monkeypatch.setattr(attack_metrics, "cluster_bootstrap_interval", counting)
+    attack_metrics._prompt_interval.cache_clear()
+    bs = [_b(i) for i in range(5)]
+    records = [_r(b, "a", 0, "safe", score=i / 7) for i, b in enumerate(bs)]
+    first = goodness(records, target=T, attacks=["a"], judge=HARM)
+    again = goodness(records, target=T, attacks=["a"], judge=HARM)
+    assert first is not None and first == again and calls == [5]
+    lo, hi = cluster_bootstrap_interval([[1 - i / 7] for i in range(5)])
+    assert (first.low, first.high) == pytest.approx((lo, hi))
+    attack_metrics._prompt_interval.cache_clear()

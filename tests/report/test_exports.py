@@ -12,6 +12,7 @@ from inspect_ai.log import read_eval_log
 
 from clihelp import tightrope as cli
 from tightrope.records import Record
+from tightrope.report.inspect_log import log_file_id
 from tightrope.report.jbb import jbb_artifact
 from tightrope.report.loader import LoadedRun, load_runs
 
@@ -89,6 +90,39 @@ def test_inspect_log_opens_with_inspect_ai_and_holds_the_same_samples(
     assert metrics["not_unsafe"].value == pytest.approx(direct.not_unsafe.value)
     assert metrics["not_overrefuse"].metadata["n"] == direct.not_overrefuse.n
     assert f"asr@{runfactory.TWO_SHOT}" in metrics
+    # The 95% interval rides beside each rate as two numeric metrics.
+    assert metrics["not_unsafe_ci_low"].value == pytest.approx(direct.not_unsafe.low)
+    assert metrics["not_unsafe_ci_high"].value == pytest.approx(direct.not_unsafe.high)
+
+
+def test_inspect_export_to_a_folder_uses_names_inspect_lists(
+    store: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    from inspect_ai.log import list_eval_logs
+
+    out, rid, _ = store
+    r = cli("export", rid, "-f", "inspect", "--file", "logs", "--out", str(out), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    listed = list_eval_logs(str(tmp_path / "logs"))
+    assert len(listed) == 1 and listed[0].task == "starter"
+    assert listed[0].task_id == log_file_id(rid, "python:report_targets:mixed")
+    assert read_eval_log(listed[0].name).eval.run_id == rid
+
+
+def test_export_old_output_flag_still_works_with_a_warning(
+    store: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    out, rid, _ = store
+    r = cli("export", rid, "-f", "jsonl", "--output", "r.jsonl", "--out", str(out), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "deprecated" in r.stderr and (tmp_path / "r.jsonl").is_file()
+    both = ["--output", "a.jsonl", "--file", "b.jsonl"]
+    r = cli("export", rid, "-f", "jsonl", *both, "--out", str(out), cwd=tmp_path)
+    assert r.returncode == 2 and "--file" in r.stderr
+    assert not (tmp_path / "a.jsonl").exists() and not (tmp_path / "b.jsonl").exists()
+    r = cli("export", rid, "-f", "jsonl", "--out", str(out), cwd=tmp_path)
+    assert r.returncode == 2 and "--file" in r.stderr
+    assert "--output" not in cli("export", "--help", cwd=tmp_path).stdout
 
 
 def test_inspect_export_writes_one_log_per_target(

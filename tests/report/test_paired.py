@@ -9,7 +9,9 @@ import pytest
 import runfactory
 
 from tightrope.metrics.paired import (
+    EXACT_MCNEMAR_MAX,
     METRICS,
+    _mcnemar_integer,
     behavior_outcomes,
     mcnemar_exact,
     newcombe_paired_interval,
@@ -97,3 +99,23 @@ def test_compare_outcomes_reproduce_the_metrics_rates(tmp_path: Path) -> None:
         assert c.flips == [] and c.mismatches == []
         overall = [r for r in c.rows if r.category == "all"]
         assert all(r.paired.diff == 0 and r.paired.p_value == 1.0 for r in overall)
+
+
+@pytest.mark.parametrize("n", [EXACT_MCNEMAR_MAX + 1, 6000, 12_345, 20_000])
+def test_mcnemar_log_space_matches_the_exact_integer_sum(n: int) -> None:
+    for k in (0, 3, n // 4, n // 2 - 300, n // 2 - 60, n // 2 - 1):
+        exact = _mcnemar_integer(n, k)
+        assert mcnemar_exact(k, n - k) == pytest.approx(exact, rel=1e-9, abs=1e-300), (n, k)
+
+
+def test_mcnemar_is_one_when_the_smaller_side_holds_half_the_pairs() -> None:
+    assert mcnemar_exact(2500, 2501) == 1.0
+    assert mcnemar_exact(50_000, 50_000) == 1.0
+    assert mcnemar_exact(49_999, 50_001) < 1.0
+
+
+def test_mcnemar_at_100k_pairs_matches_scipy() -> None:
+    stats = pytest.importorskip("scipy.stats")
+    for k in (49_000, 49_800, 49_950):
+        expected = 2 * stats.binom.cdf(k, 100_000, 0.5)
+        assert mcnemar_exact(k, 100_000 - k) == pytest.approx(expected, rel=1e-8)

@@ -18,7 +18,10 @@ from tightrope.run.defaults import DEFAULT_OUT as RUN_DEFAULT_OUT
 from tightrope.textsafe import markup_safe, one_line, printable
 
 DEFAULT_OUT = Path(RUN_DEFAULT_OUT)
-OutOption = Annotated[Path, typer.Option(help="Folder of the run store.")]
+# `--out` is the run store in every command; `--log-dir` is Inspect's name for it.
+OutOption = Annotated[
+    Path, typer.Option("--out", "--log-dir", help="Folder of the run store (Inspect: --log-dir).")
+]
 
 
 __all__ = ["DEFAULT_OUT", "OutOption", "console", "fail", "markup_safe", "printable"]

@@ -228,19 +228,35 @@ class ExportFormat(StrEnum):
     parquet = "parquet"
     inspect = "inspect"
     jbb = "jbb"
+    config = "config"
 
 
 def export(
     run_id: Annotated[str, typer.Argument(help="Run id, or 'latest'.")],
     format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Export format.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="File (or folder) to write.")],
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", "-o", help="File (or folder) to write; --out is the store."),
+    ] = None,
     out: OutOption = DEFAULT_OUT,
     target: Annotated[str | None, typer.Option(help="jbb: the target, if several.")] = None,
     attack: Annotated[str | None, typer.Option(help="jbb: the attack (default direct).")] = None,
+    old_output: Annotated[
+        Path | None, typer.Option("--output", hidden=True, help="Deprecated: --file.")
+    ] = None,
 ) -> None:
-    """Export a run's records: jsonl, parquet, inspect (Inspect AI log) or jbb (artifact)."""
+    """Export a run: jsonl, parquet, inspect (Inspect AI log), jbb (artifact) or config (a
+    run file that `tightrope run --config` repeats the run from)."""
     from tightrope.report.loader import load_runs
 
+    if old_output is not None:
+        if file is not None:
+            fail("give the file once: --file (-o); --output is its old, deprecated name")
+        stderr.print("warning: --output is deprecated; use --file (-o)", highlight=False)
+        file = old_output
+    if file is None:
+        fail("missing --file PATH (-o): the file or folder to write (--out is the store)")
+    output = file
     try:
         refuse_store_paths(out, (output,))
         run = load_runs(out, [run_id])[0]
@@ -261,6 +277,14 @@ def export(
             written = f"{len(files)} Inspect log(s); open with: inspect view --log-dir " + str(
                 files[0].parent
             )
+        elif format is ExportFormat.config:
+            from tightrope.run.run_file import dump_run_file
+
+            output.write_text(
+                dump_run_file(run.info.config, run_id=run.run_id, out=str(out)), encoding="utf-8"
+            )
+            written = f"run config; repeat it with: tightrope run --config {output}"
+            files = [output]
         else:
             from tightrope.report.jbb import write_jbb
 

@@ -7,7 +7,7 @@ Exit codes: 0 success; 1 the run finished but more records failed than --max-err
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,11 +15,19 @@ from tightrope.cli.common import DEFAULT_OUT, OutOption, fail, markup_safe, stde
 from tightrope.errors import InputError
 
 if TYPE_CHECKING:
-    from tightrope.records import GenerationConfig
     from tightrope.run import ResolvedRun, RunConfig, RunResult
 
 
 def run(
+    ctx: typer.Context,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="YAML of the whole run: every option of this command as a key (flags given "
+            "here win); `tightrope export RUN -f config` writes one that repeats a run.",
+        ),
+    ] = None,
     target: Annotated[
         list[str] | None,
         typer.Option("--target", "-t", help="Model spec, repeatable (default embedded:smollm2)."),
@@ -81,7 +89,13 @@ def run(
         int | None, typer.Option(min=1, help="Batch size for local models (default 48).")
     ] = None,
     concurrency: Annotated[
-        int | None, typer.Option(min=1, help="Max requests in flight per endpoint (default 16).")
+        int | None,
+        typer.Option(
+            "--concurrency",
+            "--max-connections",
+            min=1,
+            help="Max requests in flight per endpoint (default 16).",
+        ),
     ] = None,
     timeout: Annotated[
         float | None, typer.Option(min=0.1, help="Seconds before a request is abandoned.")
@@ -89,8 +103,25 @@ def run(
     retries: Annotated[
         int | None, typer.Option(min=1, help="Attempts per request, first included (default 6).")
     ] = None,
+    max_retries: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Inspect's name: retries after the first attempt (= --retries N+1)."
+        ),
+    ] = None,
     system_prompt: Annotated[
-        str | None, typer.Option(help="System prompt sent to every target.")
+        str | None,
+        typer.Option(
+            "--system-prompt", "--system-message", help="System prompt sent to every target."
+        ),
+    ] = None,
+    model_arg: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model-arg",
+            "-M",
+            help="Target setting key=value, repeatable (as in --target-config; e.g. -M timeout=30).",
+        ),
     ] = None,
     target_config: Annotated[
         Path | None,
@@ -125,52 +156,20 @@ def run(
     ] = None,
 ) -> None:
     """Run an evaluation and print not_unsafe / not_overrefuse per category."""
-    from tightrope.run import RunConfig
-    from tightrope.run.defaults import CACHE_MODES
+    from tightrope.cli.run_options import build_config, merge_run_file
 
+    options = dict(ctx.params)
+    options.pop("config_file")
+    aliased: frozenset[str] = frozenset()
     try:
-        if cache not in CACHE_MODES:
-            raise InputError(f"--cache {cache!r}: use one of {', '.join(CACHE_MODES)}")
-        if max_cost is not None and max_cost <= 0:
-            raise InputError(f"--max-cost {max_cost:g}: give a positive amount of US dollars")
-        generation, settings = _generation_and_settings(
-            target_config,
-            generation={
-                "temperature": temperature,
-                "max_tokens": max_tokens,
-                "seed": seed,
-                "system_prompt": system_prompt,
-            },
-            settings={
-                "batch_size": batch_size,
-                "concurrency": concurrency,
-                "timeout": timeout,
-                "retries": retries,
-            },
-        )
-        # Options not given are left out, so RunConfig's defaults (run/config.py) apply: the
-        # command line and the Python API share one set of defaults.
-        given: dict[str, Any] = {
-            "targets": tuple(target or ()),
-            "suites": tuple(suite or ()),
-            "attacks": tuple(attack or ()),
-            "judges": tuple(judge or ()),
-            "judge_panel": (judge_panel,) if judge_panel else (),
-        }
-        config = RunConfig(
-            **{k: v for k, v in given.items() if v},
-            limit=limit,
-            sample=sample,
-            sample_seed=sample_seed,
-            generation=generation,
-            max_error_rate=max_error_rate,
-            target_settings=settings,
-            attacker_model=attacker_model,
-            judge_model=judge_model,
-            combine=combine,
-            cache=cache,
-            max_cost=max_cost,
-        )
+        if options.pop("max_retries") is not None:
+            if retries is not None:
+                raise InputError("give --retries or --max-retries, not both")
+            options["retries"] = (max_retries or 0) + 1
+            aliased = frozenset({"retries"})
+        options, extra, stored = merge_run_file(ctx, options, config_file, also_given=aliased)
+        config = build_config(options, extra, stored)
+        out, resume, dry_run = options["out"], options["resume"], options["dry_run"]
         planned = config if resume else _resolve(config)
         if dry_run:
             _dry_run(planned, out)
@@ -186,35 +185,6 @@ def run(
             f"{100 * result.max_error_rate:.1f}%; rerun the same command to retry the failed calls",
             code=1,
         )
-
-
-def _generation_and_settings(
-    target_config: Path | None, *, generation: dict[str, Any], settings: dict[str, Any]
-) -> tuple[GenerationConfig, dict[str, Any]]:
-    """Merge --target-config with the generation and backend-setting flags (a given flag wins
-    over the file); return the validated generation config and the backend settings."""
-    gen: dict[str, Any] = {}
-    backend: dict[str, Any] = {}
-    if target_config is not None:
-        from tightrope.targets.config_file import load_target_config
-
-        gen, backend = load_target_config(target_config)
-    backend.update({k: v for k, v in settings.items() if v is not None})
-    gen.update({k: v for k, v in generation.items() if v is not None})
-    return _generation(gen), backend
-
-
-def _generation(values: dict[str, Any]) -> GenerationConfig:
-    """Return a GenerationConfig, turning validation errors into one-line input errors."""
-    from pydantic import ValidationError
-
-    from tightrope.records import GenerationConfig
-
-    try:
-        return GenerationConfig(**values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InputError(f"generation setting {first['loc'][0]}: {first['msg']}") from None
 
 
 def _dry_run(planned: RunConfig | ResolvedRun, out: Path) -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
@@ -236,7 +237,7 @@ def goodness(
     if not worst:
         return None
     mean = sum(worst) / len(worst)
-    lo, hi = cluster_bootstrap_interval([[w] for w in worst])
+    lo, hi = _prompt_interval(tuple(worst))
     return Goodness(
         target=target,
         k=k,
@@ -248,6 +249,13 @@ def goodness(
         attacks=tuple(attacks),
         judge=judge,
     )
+
+
+@lru_cache(maxsize=16)
+def _prompt_interval(worst: tuple[float, ...]) -> tuple[float, float]:
+    """The bootstrap interval over prompts, remembered for the same scores: the terminal
+    summary, `tightrope report` and a notebook asking again in one process pay for it once."""
+    return cluster_bootstrap_interval([[w] for w in worst])
 
 
 def sample_outcomes(

@@ -27,11 +27,20 @@ Metric = Literal["not_unsafe", "not_overrefuse"]
 METRICS: tuple[Metric, ...] = ("not_unsafe", "not_overrefuse")
 
 
+# Up to this many discordant pairs the tail is summed exactly in integers (a few ms at most);
+# above it, in log space, where the big-integer sum grows quadratically (26 s at 20,000).
+EXACT_MCNEMAR_MAX = 5000
+
+
 def mcnemar_exact(b: int, c: int) -> float:
     """Return the two-sided exact McNemar p-value for `b` and `c` discordant pairs.
 
     Under the null each discordant pair goes either way with probability 1/2, so the p-value is
     2 * P(X <= min(b, c)) for X ~ Binomial(b + c, 1/2), capped at 1. No discordant pair: 1.0.
+    Up to `EXACT_MCNEMAR_MAX` pairs the tail is an exact integer sum; above, the same sum is
+    taken in log space (relative error below 1e-8 up to a million pairs). The log-space sum
+    stops after at most about 5 sqrt(n) terms, so plain Python beats a numpy sum over all k terms and
+    neither numpy nor scipy is needed.
     """
     if b < 0 or c < 0:
         raise ValueError(f"need b, c >= 0, got b={b}, c={c}")
@@ -39,8 +48,40 @@ def mcnemar_exact(b: int, c: int) -> float:
     if n == 0:
         return 1.0
     k = min(b, c)
-    tail = sum(math.comb(n, i) for i in range(k + 1))
+    if 2 * k + 1 >= n:
+        return 1.0  # the lower tail holds half of the distribution or more
+    if n <= EXACT_MCNEMAR_MAX:
+        return _mcnemar_integer(n, k)
+    return min(1.0, 2.0 * math.exp(_log_tail(n, k)))
+
+
+def _mcnemar_integer(n: int, k: int) -> float:
+    """2 * P(X <= k), X ~ Binomial(n, 1/2), from the exact integer sum of C(n, 0..k)."""
+    term = tail = 1
+    for i in range(k):
+        term = term * (n - i) // (i + 1)
+        tail += term
     return min(1.0, 2 * tail / (1 << n))
+
+
+def _log_top(n: int, k: int) -> float:
+    """log(C(n, k) / 2**n), the largest term of the lower tail up to k <= n / 2."""
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) - n * math.log(2)
+
+
+def _log_tail(n: int, k: int) -> float:
+    """log P(X <= k) for X ~ Binomial(n, 1/2), k <= n / 2: terms summed down from the largest.
+
+    C(n, i - 1) = C(n, i) * i / (n - i + 1); the terms shrink, so the sum stops once one is
+    below 1e-17 of the total.
+    """
+    total = term = 1.0
+    for i in range(k, 0, -1):
+        term *= i / (n - i + 1)
+        total += term
+        if term < 1e-17 * total:
+            break
+    return _log_top(n, k) + math.log(total)
 
 
 def newcombe_paired_interval(a: int, b: int, c: int, d: int) -> tuple[float, float]:

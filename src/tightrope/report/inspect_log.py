@@ -8,6 +8,7 @@ optional extra: `pip install 'tightrope[inspect]'`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,44 @@ def _slug(text: str) -> str:
 
 
 def log_paths(run: LoadedRun, output: Path) -> dict[str, Path]:
-    """Return target -> log file: `output` itself for one target, else files inside it."""
-    if len(run.targets) == 1:
+    """Return target -> log file: `output` itself when it names one `.eval`/`.json` file (one
+    target), else files inside the folder `output`, named as Inspect names its own logs."""
+    if len(run.targets) == 1 and output.suffix in (".eval", ".json"):
         return {run.targets[0]: output}
-    return {t: output / f"{run.run_id}_{_slug(t)}.eval" for t in run.targets}
+    return {t: output / f"{inspect_log_name(run, t)}.eval" for t in run.targets}
+
+
+def _task(run: LoadedRun) -> str:
+    suites = "+".join(str(s["name"]) for s in run.instrument.get("suites", [])) or "suite"
+    return f"tightrope/{suites}"
+
+
+def log_file_id(run_id: str, target: str) -> str:
+    """The id in an Inspect log's file name: alphanumeric, unique per run and target."""
+    digest = hashlib.sha256(target.encode()).hexdigest()[:6]
+    return re.sub(r"[^A-Za-z0-9]", "", run_id) + digest
+
+
+def inspect_log_name(run: LoadedRun, target: str) -> str:
+    """Return Inspect's file name (no suffix) for the log of `target`: `<created>_<task>_<id>`.
+
+    `inspect view` and `list_eval_logs` list a `.json` log only under a name of this form
+    (`.eval` logs under any name), so a folder export uses it for both. Inspect reads the id
+    back from the name up to its first `-`, so the id is the run id's letters and digits and 6
+    hex digits of the target (`log_file_id`).
+    """
+    created = run.info.created_at
+    task_id = log_file_id(run.run_id, target)
+    try:
+        from inspect_ai._util.log_layout import eval_log_name
+    except ImportError:  # older inspect_ai: the same default pattern, written out
+        task = _clean(_task(run).split("/")[-1])
+        return f"{_clean(created)}_{task}_{task_id}"
+    return str(eval_log_name(task=_task(run), task_id=task_id, created=created, model=target))
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9-]+", "-", text)
 
 
 def _sample(record: Record, run: LoadedRun) -> Any:
@@ -120,16 +155,21 @@ def _eval_log(run: LoadedRun, target: str) -> Any:
             if r.n:
                 key = name if t.attack == "direct" else f"{name}@{t.attack}"
                 metrics[key] = EvalMetric(name=key, value=r.value, metadata=rate_json(r))
+                # Inspect's metric values are numbers: the 95% interval is two more metrics
+                # beside the rate (as Inspect puts `stderr` beside `accuracy`).
+                for end in ("low", "high"):
+                    bound = getattr(r, end)
+                    if bound == bound:  # not nan
+                        metrics[f"{key}_ci_{end}"] = EvalMetric(name=f"{key}_ci_{end}", value=bound)
     gen = run.instrument.get("generation", {})
-    suites = "+".join(str(s["name"]) for s in run.instrument.get("suites", [])) or "suite"
     ok = sum(1 for r in records if r.response is not None and r.response.ok)
     spec = EvalSpec(
         created=run.info.created_at,
-        task=f"tightrope/{suites}",
+        task=_task(run),
         task_id=run.run_id,
         run_id=run.run_id,
         eval_id=f"{run.run_id}-{_slug(target)}",
-        dataset=EvalDataset(name=suites, samples=len(samples)),
+        dataset=EvalDataset(name=_task(run).split("/", 1)[1], samples=len(samples)),
         model=target,
         model_generate_config=GenerateConfig(
             temperature=gen.get("temperature"),
@@ -157,17 +197,24 @@ def _eval_log(run: LoadedRun, target: str) -> Any:
 def write_inspect_logs(run: LoadedRun, output: Path) -> list[Path]:
     """Write one Inspect eval log per target of `run`; return the files written.
 
-    With one target `output` is the file (.eval or .json); with several it is a folder.
+    `output` is the log file (.eval or .json) when the run has one target, else a folder that
+    gets one log per target under Inspect's own file names (`inspect_log_name`).
     """
     try:
         from inspect_ai.log import write_eval_log
     except ImportError:
         raise InputError(INSPECT_HINT) from None
+    if len(run.targets) > 1 and output.suffix in (".eval", ".json"):
+        raise InputError(
+            f"{output}: the run has {len(run.targets)} targets; give a folder for one log each"
+        )
+    if output.suffix and output.suffix not in (".eval", ".json"):
+        raise InputError(
+            f"{output}: an Inspect log file must end in .eval or .json (or give a folder)"
+        )
     paths = log_paths(run, output)
-    if len(paths) > 1:
+    if output.suffix not in (".eval", ".json"):
         output.mkdir(parents=True, exist_ok=True)
-    elif output.suffix not in (".eval", ".json"):
-        raise InputError(f"{output}: an Inspect log file must end in .eval or .json")
     for target, path in paths.items():
         write_eval_log(_eval_log(run, target), location=str(path))
     return list(paths.values())

@@ -57,11 +57,14 @@ class RunConfig(BaseModel):
     cache: CacheMode = DEFAULT_CACHE_MODE
     # Stop the run (resumable) before a call would take its cost past this many US dollars.
     max_cost: float | None = Field(default=None, gt=0)
+    # The `--config` file the run was made from ({"path": ..., "text": ...}), kept with the run
+    # as provenance. The options it gave are already in the fields above.
+    run_file: dict[str, str] | None = None
 
 
 # Fields of RunConfig left out of a run's fingerprint: they change how a run is carried out, not
 # what it measures, and leaving them out keeps the fingerprints of runs made before they existed.
-NOT_FINGERPRINTED = frozenset({"cache", "max_cost"})
+NOT_FINGERPRINTED = frozenset({"cache", "max_cost", "run_file"})
 # Keys of the instrument left out of the fingerprint: `cache_versions` is compared on resume
 # instead (runner.py), `cache` is what the run learned about the cache as it went.
 INSTRUMENT_NOT_FINGERPRINTED = frozenset({"cache_versions", "cache"})
