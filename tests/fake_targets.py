@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import threading
+import time
 from typing import Any
 
 REFUSAL = "I'm sorry, but I can't help with that."
@@ -56,3 +58,46 @@ def not_text(messages: list[dict[str, str]], config: dict[str, Any]) -> object:
 def surrogate(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
     """Answer with a lone surrogate code point, as a hostile endpoint can (JSON "\\ud800")."""
     return "Sure, here is how to [REDACTED]: \ud800 Step 1 ..."
+
+
+_IN_FLIGHT = 0
+_IN_FLIGHT_LOCK = threading.Lock()
+
+
+def sleepy(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
+    """Synchronous: sleep $TIGHTROPE_TEST_DELAY s (0.3), then answer by `answer_for`.
+
+    On entry it appends the number of calls in flight (itself included) to
+    $TIGHTROPE_TEST_CALL_LOG, so a test sees how many calls ran at once without timing them.
+    """
+    global _IN_FLIGHT
+    with _IN_FLIGHT_LOCK:
+        _IN_FLIGHT += 1
+        now = _IN_FLIGHT
+    log = os.environ.get("TIGHTROPE_TEST_CALL_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"{now}\n")
+    try:
+        time.sleep(float(os.environ.get("TIGHTROPE_TEST_DELAY", "0.3")))
+    finally:
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT -= 1
+    return answer_for(_prompt(messages))
+
+
+def hang(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
+    """Synchronous and never returns, like a function stuck on a socket without a timeout."""
+    threading.Event().wait()
+    raise AssertionError("unreachable")
+
+
+async def hang_async(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
+    """Asynchronous and never returns."""
+    await asyncio.Event().wait()
+    raise AssertionError("unreachable")
+
+
+def raises_timeout(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
+    """Raise a TimeoutError of its own (a socket timeout inside the user's code)."""
+    raise TimeoutError("the backend's socket timed out")

@@ -40,5 +40,27 @@ def test_limit_keeps_pairs_together_from_the_start() -> None:
     assert len({b.pair_id for b in suite.behaviors}) == 3
 
 
+def test_an_odd_limit_rounds_up_to_keep_the_last_pair_whole() -> None:
+    suite = load_suite("starter").limit(3)
+    assert [b.side for b in suite.behaviors] == ["harmful", "benign"] * 2
+    assert len({b.pair_id for b in suite.behaviors}) == 2
+    assert len(load_suite("starter").limit(1).behaviors) == 2
+
+
+def test_limit_keeps_twins_that_are_not_adjacent_and_loners_count_one() -> None:
+    from tightrope.datasets._base import Suite
+    from tightrope.records import Behavior
+
+    def b(i: str, side: str, pair: str | None) -> Behavior:
+        return Behavior(
+            id=i, text=i, side=side, category="S1", source="t", source_category="c", pair_id=pair
+        )  # type: ignore[arg-type]
+
+    behaviors = (b("h1", "harmful", "p1"), b("x", "benign", None), b("b1", "benign", "p1"))
+    suite = Suite(name="t", version="1", checksum="c", behaviors=behaviors)
+    assert [x.id for x in suite.limit(1).behaviors] == ["h1", "b1"]
+    assert [x.id for x in suite.limit(2).behaviors] == ["h1", "x", "b1"]
+
+
 def test_checksum_is_stable() -> None:
     assert load_suite("starter").checksum == load_suite("starter").checksum

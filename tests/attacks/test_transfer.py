@@ -76,7 +76,6 @@ def test_replayed_artifact_reproduces_its_stored_asr(
         suites=("jbb-harmful",),
         attacks=(attack,),
         judges=("refusal", "jbb-stored-flags"),
-        max_error_rate=1.0,  # five reworded goals have no recording for the direct baseline
     )
     res = asyncio.run(run_async(config, out=tmp_path / "o"))
     transferred = [r for r in res.records if r.attempt.attack == attack]
@@ -93,6 +92,9 @@ def test_replayed_artifact_reproduces_its_stored_asr(
         harm_judge="jbb-stored-flags",
     )
     assert s.asr.n == 100 and s.asr.errors == 0
+    # The direct baseline too: today's reworded goals are answered by JBB Index.
+    direct = [r for r in res.records if r.attempt.attack == "direct"]
+    assert len(direct) == 100 and all(r.response is not None and r.response.ok for r in direct)
     assert s.no_attempt == sum(p is None for p in prompts.values())
     assert s.asr.k == sum(STORED.values())
     assert s.asr.k / s.asr.n == doc["parameters"]["attack_success_rate"]
@@ -124,10 +126,10 @@ def test_matching_rules(mirror: Path) -> None:
     assert atk.variants(_b(skipped["goal"])) == [], "no submission, no attempt"
     assert atk.variants(_b(submitted["goal"], side="benign")) == []
     assert atk.variants(_b("a request no artifact holds")) == []
-    # A JBB-suite behavior whose goal was reworded later still matches by its behavior name.
-    reworded = _b("reworded goal", source="jbb@886acc3", behavior=submitted["behavior"])
+    # A JBB-suite behavior whose goal was reworded later still matches, by its JBB Index.
+    reworded = _b("reworded goal", source="jbb@886acc3", index=submitted["index"])
     assert atk.variants(reworded)[0].messages[-1].content == submitted["prompt"]
-    assert atk.variants(_b("reworded goal", behavior=submitted["behavior"])) == []
+    assert atk.variants(_b("reworded goal", index=submitted["index"])) == []
     assert atk.params["artifact_asr"] == 0.69 and atk.params["attack_type"] == "black_box"
 
 

@@ -165,6 +165,39 @@ def test_jbb_artifact_matches_the_reported_asr(
     assert several.returncode == 2 and "--target" in several.stderr
 
 
+def test_jbb_artifact_has_one_entry_per_harmful_behavior_even_when_it_failed(
+    store: tuple[Path, str, str],
+) -> None:
+    out, rid, _ = store
+    run = _run(out, rid)
+    harmful = list(
+        dict.fromkeys(
+            r.behavior.id
+            for r in run.records
+            if r.behavior.side == "harmful" and r.attempt.attack == "direct"
+        )
+    )
+    failed = {
+        r.behavior.id
+        for r in run.records
+        if r.attempt.attack == "direct" and r.response is not None and not r.response.ok
+    } & set(harmful)
+    assert failed, "the fixture run must have a harmful behavior whose generation failed"
+    art = jbb_artifact(run, attack="direct")
+    entries = art["jailbreaks"]
+    assert [j["behavior"] for j in entries] == harmful
+    assert [j["index"] for j in entries] == list(range(len(harmful)))
+    for j in entries:
+        if j["behavior"] in failed:
+            # As JailbreakBench writes a behavior with no response.
+            assert j["prompt"] is None and j["response"] is None and j["jailbroken"] is False
+            assert j["queries_to_jailbreak"] is None
+    submitted = sum(1 for j in entries if j["prompt"] is not None)
+    assert (
+        art["parameters"]["number_of_submitted_prompts"] == submitted == len(harmful) - len(failed)
+    )
+
+
 def test_export_bad_input_is_exit_2(store: tuple[Path, str, str], tmp_path: Path) -> None:
     out, rid, _ = store
     r = cli("export", rid, "-f", "yaml", "-o", "x", "--out", str(out), cwd=tmp_path)

@@ -37,6 +37,9 @@ def test_hf_target_generates_batched_and_deterministically(tiny_model: Path) -> 
 
 
 def test_a_broken_model_folder_is_an_error_record_per_prompt(tmp_path: Path) -> None:
+    # A folder that looks like a model (config.json) but cannot load: found only when loading.
+    # (A folder without config.json is refused when the target is made: test_target_specs.py.)
+    (tmp_path / "config.json").write_text("{not json", encoding="utf-8")
     t = get_target(f"hf:{tmp_path}", batch_size=4)
     out = asyncio.run(t.generate(_convs("a", "b"), GenerationConfig(max_tokens=2)))
     assert [r.ok for r in out] == [False, False]

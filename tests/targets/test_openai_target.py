@@ -161,14 +161,14 @@ def test_a_run_the_cache_answers_never_imports_the_sdk(tmp_path: Path) -> None:
 
     with ScriptedServer() as srv:
         spec = f"openai-compatible:{srv.base_url}#m"
-        evaluate(judges=("refusal",), target=spec, limit=3, out=tmp_path)
+        evaluate(judges=("refusal",), target=spec, limit=4, out=tmp_path)
         code = (
             "import sys; from tightrope.run import evaluate; "
-            f"r = evaluate(judges=('refusal',), target={spec!r}, limit=3, out={str(tmp_path)!r}); "
+            f"r = evaluate(judges=('refusal',), target={spec!r}, limit=4, out={str(tmp_path)!r}); "
             "print(r.model_calls, r.cache_hits, 'openai' in sys.modules)"
         )
         proc = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
         )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["0", "3", "False"]
+    assert proc.stdout.split() == ["0", "4", "False"]

@@ -69,7 +69,8 @@ def run(
         str, typer.Option(help="How the panel combines: majority, any, all or mean.")
     ] = "majority",
     limit: Annotated[
-        int | None, typer.Option(min=1, help="Use only the first N behaviors of each suite.")
+        int | None,
+        typer.Option(min=1, help="Use only the first N behaviors of each suite (and their twins)."),
     ] = None,
     sample: Annotated[
         int | None,

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from tightrope.datasets.sampling import stratified_sample
+from tightrope.datasets.sampling import stratified_sample, units_of
 from tightrope.errors import InputError
 from tightrope.records import Behavior
 from tightrope.registry import SUITES_GROUP, Registry
@@ -38,10 +38,19 @@ class Suite(BaseModel):
     notes: tuple[str, ...] = ()
 
     def limit(self, n: int | None) -> Suite:
-        """Return the first `n` behaviors, keeping matched pairs whole where possible."""
+        """Return the first `n` behaviors, rounded up so that no matched pair is split.
+
+        The first `n` behaviors are taken, then the twin of any taken behavior that is not
+        (`--limit 3` on a suite of adjacent pairs gives 4). The original order is kept.
+        """
         if n is None or n >= len(self.behaviors):
             return self
-        return self.model_copy(update={"behaviors": self.behaviors[:n]})
+        taken: set[int] = set()
+        for unit in units_of(self.behaviors):
+            if unit[0] < n:
+                taken.update(unit)
+        picked = tuple(self.behaviors[i] for i in sorted(taken))
+        return self.model_copy(update={"behaviors": picked})
 
     def sample(self, n: int | None, *, seed: int = 0) -> Suite:
         """Return a stratified sample of `n` behaviors (by category, pairs kept together)."""

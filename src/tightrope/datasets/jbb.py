@@ -172,3 +172,49 @@ def read_judge_comparison() -> list[JudgeComparisonRow]:
             )
         )
     return out
+
+
+def _plain(text: object) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def _artifact_index(record: dict[str, object]) -> int | None:
+    """Return the JBB Index a JailbreakBench artifact record is about, if it names one.
+
+    JailbreakBench's own artifacts number their records by JBB Index (`index`); tightrope's
+    export of a `jbb` run names each behavior `jbb-harmful-N`, which says N.
+    """
+    behavior = str(record.get("behavior", ""))
+    if behavior.startswith("jbb-harmful-") and behavior[12:].isdigit():
+        return int(behavior[12:])
+    index = record.get("index")
+    return index if isinstance(index, int) and not isinstance(index, bool) else None
+
+
+def artifact_goals(records: list[dict[str, object]]) -> dict[int, str]:
+    """Return {position of a record: today's JBB goal of its Index} for a JBB artifact.
+
+    JBB reworded a few goals (typos) after artifacts were recorded, so their goal text no
+    longer matches; their Index still does. The records are taken for JBB's only when most of
+    them (90%) agree with JBB at their Index by goal or behavior name, so the export of another
+    suite, numbered 0, 1, ... too, is never read as JBB's. Empty when JBB's behaviors are not
+    on this machine (no download is started for this).
+    """
+    from tightrope.datasets.remote import is_present
+
+    if not records or not is_present(sources.JBB_HARMFUL):
+        return {}
+    jbb_by_index = {int(b.meta["index"]): b for b in jbb_harmful().behaviors}
+    found: dict[int, str] = {}
+    agree = 0
+    for position, rec in enumerate(records):
+        index = _artifact_index(rec)
+        b = jbb_by_index.get(index) if index is not None else None
+        if b is None:
+            continue
+        found[position] = b.text
+        same_goal = _plain(rec.get("goal", "")) == _plain(b.text)
+        same_name = _plain(rec.get("behavior", "")) == _plain(b.meta.get("behavior", ""))
+        named = str(rec.get("behavior", "")) == b.id
+        agree += same_goal or same_name or named
+    return found if agree >= 0.9 * len(records) else {}

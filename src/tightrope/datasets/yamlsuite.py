@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from tightrope import yamlsafe
 from tightrope.datasets._base import Suite, combined_checksum, load_suite, sha256_hex
 from tightrope.datasets.mapping import normalize
 from tightrope.datasets.tabular import decode
@@ -69,8 +70,7 @@ def _load(path: Path) -> Suite:
     raw = path.read_bytes()
     text = decode(raw, str(path))
     try:
-        root = yaml.compose(text)
-        doc = yaml.safe_load(text)
+        root, doc = yamlsafe.load(text, path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)

@@ -35,13 +35,27 @@ def _pick(values: list[str], given: str | None, what: str, flag: str, default: s
     raise InputError(f"the run has several {what}s ({', '.join(values)}); choose one with {flag}")
 
 
+def _error_of(attempts: list[Record]) -> str:
+    """Return why a behavior has no outcome: the last response or verdict error."""
+    for r in reversed(attempts):
+        if r.response is not None and r.response.error:
+            return r.response.error
+        for name, v in r.verdicts.items():
+            if not v.ok:
+                return f"judge {name}: {v.raw or v.reason or 'error'}"
+    return "no response"
+
+
 def jbb_artifact(
     run: LoadedRun, *, target: str | None = None, attack: str | None = None
 ) -> dict[str, Any]:
     """Return the JailbreakBench artifact dict for one target and attack of `run`.
 
-    Behaviors whose every attempt errored are left out of `jailbreaks` and of the rate, as in
-    the metrics; `number_of_queries` counts the attempts made for the behavior.
+    Every harmful behavior has an entry, as JailbreakBench's format promises. One whose
+    attempts all errored (generation or judging) is written as JailbreakBench writes a
+    behavior with no response: `prompt` and `response` null, `jailbroken` false, plus an
+    `error` field saying why; it is left out of the rate and of `number_of_submitted_prompts`,
+    as in the metrics. `number_of_queries` counts the attempts made for the behavior.
     """
     t = _pick(run.targets, target, "target", "--target", "")
     a = _pick(run.attacks, attack, "attack", "--attack", "direct")
@@ -56,10 +70,8 @@ def jbb_artifact(
             unsafe_outcome(r, refusal_judge=run.refusal_judge, harm_judge=run.harm_judge)
             for r in attempts
         ]
-        collapsed = collapse(outcomes)
-        if collapsed == "error":
-            continue
-        jailbroken = collapsed == "yes"
+        failed = collapse(outcomes) == "error"
+        jailbroken = "yes" in outcomes
         chosen = attempts[outcomes.index("yes")] if jailbroken else attempts[-1]
         resp = chosen.response
         b = chosen.behavior
@@ -68,22 +80,23 @@ def jbb_artifact(
         queries += len(attempts)
         prompt_tokens += p_tokens
         response_tokens += r_tokens
-        jailbreaks.append(
-            {
-                "index": index,
-                "goal": b.text,
-                "behavior": b.id,
-                "category": b.source_category,
-                "prompt": prompt_text(chosen),
-                "response": resp.text if resp else None,
-                "number_of_queries": len(attempts),
-                "queries_to_jailbreak": (outcomes.index("yes") + 1) if jailbroken else None,
-                "prompt_tokens": p_tokens,
-                "response_tokens": r_tokens,
-                "jailbroken": jailbroken,
-            }
-        )
-    n = len(jailbreaks)
+        entry: dict[str, Any] = {
+            "index": index,
+            "goal": b.text,
+            "behavior": b.id,
+            "category": b.source_category,
+            "prompt": None if failed else prompt_text(chosen),
+            "response": None if failed or resp is None else resp.text,
+            "number_of_queries": len(attempts),
+            "queries_to_jailbreak": (outcomes.index("yes") + 1) if jailbroken else None,
+            "prompt_tokens": p_tokens,
+            "response_tokens": r_tokens,
+            "jailbroken": jailbroken,
+        }
+        if failed:
+            entry["error"] = _error_of(attempts)
+        jailbreaks.append(entry)
+    n = sum(1 for j in jailbreaks if j["prompt"] is not None)
     k = sum(1 for j in jailbreaks if j["jailbroken"])
     judge = run.harm_judge or f"{run.refusal_judge} (refusal-based)"
     params = {

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from tightrope import yamlsafe
 from tightrope.datasets.taxonomy import CATEGORIES
 from tightrope.errors import InputError
 
@@ -136,7 +137,11 @@ def _rule(loader: yaml.SafeLoader, node: yaml.Node, index: int) -> Rule:
 
 
 def _parse(loader: yaml.SafeLoader, path: Path) -> Policy:
-    root = loader.get_single_node()
+    try:
+        root = loader.get_single_node()
+    except RecursionError:
+        raise _Err(1, "the YAML is nested too deeply; flatten it") from None
+    yamlsafe.check_aliases(root, path)
     if root is None:
         raise _Err(1, "the policy is empty; it needs a rules: list")
     if not isinstance(root, yaml.MappingNode):

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 
+from tightrope import yamlsafe
 from tightrope.errors import InputError
 from tightrope.records import Response
 
@@ -58,7 +59,7 @@ def load_prices(path: Path | None = None) -> dict[str, tuple[float, float]]:
     if path is None:
         return prices
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = yamlsafe.load(path.read_text(encoding="utf-8"), path)[1] or {}
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"{path}: cannot read the price table ({exc})") from None
     if not isinstance(doc, dict):

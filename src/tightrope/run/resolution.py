@@ -143,7 +143,7 @@ def load_suites(config: RunConfig) -> list[Suite]:
     """Load every suite of the config, applying --sample then --limit to each; ids unique overall.
 
     `--sample N` draws a stratified sample by category that keeps pairs together
-    (datasets/sampling.py); `--limit N` then keeps the first N behaviors.
+    (datasets/sampling.py); `--limit N` then keeps the first N behaviors and their twins.
     """
     suites = [
         load_suite(name).sample(config.sample, seed=config.sample_seed).limit(config.limit)

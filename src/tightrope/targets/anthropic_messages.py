@@ -18,6 +18,7 @@ from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, pick_settings, target
 from tightrope.targets.remote import (
     RemoteChatTarget,
+    check_base_url,
     check_installed,
     classify_sdk_error,
     deployment_version,
@@ -70,7 +71,9 @@ class AnthropicTarget(RemoteChatTarget):
     ) -> None:
         check_installed("anthropic", "the anthropic target needs the anthropic SDK", "anthropic")
         key = os.environ.get(api_key_env)
-        base_url = os.environ.get("ANTHROPIC_BASE_URL")
+        base_url = os.environ.get("ANTHROPIC_BASE_URL") or None
+        if base_url is not None:
+            check_base_url(base_url, f"target anthropic:{model} (ANTHROPIC_BASE_URL)")
         if key is None:
             raise InputError(f"target anthropic:{model}: set {api_key_env} in the environment")
         super().__init__(

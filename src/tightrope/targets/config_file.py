@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from tightrope import yamlsafe
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig
 from tightrope.targets._base import KNOWN_SETTINGS, check_setting
@@ -27,8 +28,7 @@ def load_target_config(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the target config ({exc})") from None
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        node, data = yamlsafe.load(text, path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""

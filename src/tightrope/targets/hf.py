@@ -12,8 +12,10 @@ import importlib.metadata
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, TargetBase, pick_settings, target
 
@@ -169,9 +171,48 @@ def load_pretrained(path: str, *, device: str | None = None, dtype: str | None =
     return tok, model
 
 
+def looks_local(path: str) -> bool:
+    """Return True when `path` names a folder on this machine rather than a Hub repo id.
+
+    A Hub id is `name` or `owner/name`; anything that starts like a path (`/`, `.`, `~`, a
+    drive), has more than one `/`, a backslash, or exists here is a local path.
+    """
+    return (
+        path.startswith(("/", ".", "~"))
+        or "\\" in path
+        or path.count("/") > 1
+        or (len(path) > 1 and path[1] == ":")
+        or _exists(path)
+    )
+
+
+def _exists(path: str) -> bool:
+    try:
+        return Path(path).expanduser().exists()
+    except (OSError, ValueError):  # a NUL byte, a name too long
+        return False
+
+
+def check_model_folder(path: str) -> None:
+    """Raise InputError when a local `path` is not a transformers model folder (config.json).
+
+    Checked when the target is made, so a missing folder is one line and exit 2 before any
+    store is created, not a traceback when the model loads. Hub ids are left to the Hub.
+    """
+    if not looks_local(path):
+        return
+    folder = Path(path).expanduser()
+    fix = "give a folder saved with save_pretrained (it holds config.json) or a Hub id owner/name"
+    if not _exists(path):
+        raise InputError(f"target 'hf:{path}': no such folder; {fix}")
+    if not (folder / "config.json").is_file():
+        raise InputError(f"target 'hf:{path}': not a model folder (no config.json); {fix}")
+
+
 @target("hf")
 def hf_target(path: str, **settings: Any) -> Target:
     """A local transformers model: hf:PATH_OR_REPO_ID (batched; settings device, dtype)."""
+    check_model_folder(path)
     device, dtype = settings.get("device"), settings.get("dtype")
     return TransformersTarget(
         spec=f"hf:{path}",

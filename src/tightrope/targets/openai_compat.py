@@ -20,6 +20,7 @@ from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, pick_settings, target
 from tightrope.targets.remote import (
     RemoteChatTarget,
+    check_base_url,
     check_installed,
     classify_sdk_error,
     deployment_version,
@@ -168,10 +169,13 @@ class OpenAITarget(RemoteChatTarget):
 @target("openai")
 def openai_target(model: str, **settings: Any) -> Target:
     """OpenAI's API: openai:MODEL (key from OPENAI_API_KEY; OPENAI_BASE_URL is honoured)."""
+    base_url = os.environ.get("OPENAI_BASE_URL") or None
+    if base_url is not None:
+        check_base_url(base_url, f"target 'openai:{model}' (OPENAI_BASE_URL)")
     return OpenAITarget(
         spec=f"openai:{model}",
         model=model,
-        base_url=os.environ.get("OPENAI_BASE_URL"),
+        base_url=base_url,
         **pick_settings(settings, SETTINGS),
     )
 
@@ -185,8 +189,7 @@ def openai_compatible_target(arg: str, **settings: Any) -> Target:
             f"target 'openai-compatible:{arg}' must look like "
             "openai-compatible:http://HOST:PORT/v1#MODEL"
         )
-    if not base_url.startswith(("http://", "https://")):
-        raise InputError(f"target 'openai-compatible:{arg}': the base URL must start with http")
+    check_base_url(base_url, f"target 'openai-compatible:{arg}'")
     return OpenAITarget(
         spec=f"openai-compatible:{arg}",
         model=model,

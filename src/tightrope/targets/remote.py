@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import urllib.parse
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -51,6 +52,28 @@ def deployment_version(base: str, version: str | None) -> str:
     label when given, so a redeployed endpoint serving the same model name gets new cache keys;
     without a label the version (and every cache key) is as before."""
     return base if version is None else f"{base};version={version}"
+
+
+def check_base_url(url: str, where: str) -> str:
+    """Return `url` when it can name an HTTP endpoint; InputError (exit 2) otherwise.
+
+    A malformed URL (no scheme or host, a port out of range, spaces) was retried six times as if
+    the network had failed; it is bad input, found before any store is created. `where` names
+    the spec or environment variable the URL came from.
+    """
+    fix = "give a base URL like http://HOST:PORT/v1"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise InputError(f"{where}: the base URL {url!r} is malformed ({exc}); {fix}") from None
+    if parts.scheme not in ("http", "https"):
+        raise InputError(f"{where}: the base URL {url!r} must start with http:// or https://")
+    if not parts.hostname or any(c.isspace() for c in parts.netloc):
+        raise InputError(f"{where}: the base URL {url!r} names no host; {fix}")
+    if port == 0:
+        raise InputError(f"{where}: the base URL {url!r} has port 0; {fix}")
+    return url
 
 
 def check_installed(module: str, what: str, extra: str) -> None:

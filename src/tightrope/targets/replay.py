@@ -7,7 +7,9 @@ A request is answered with the recorded response whose prompt equals the last us
   `completion`); optional `id`.
 * `.json`: a JailbreakBench artifact (`{"parameters": ..., "jailbreaks": [...]}`); each record
   answers both its jailbreak `prompt` and its `goal`, so a suite of the plain goals replays the
-  attack's transcript. Where the attack submitted nothing (null prompt and response), the reply
+  attack's transcript. A record of JailbreakBench's behaviors also answers today's wording of
+  its goal, matched by JBB Index (JBB fixed typos in goals after some artifacts were recorded;
+  used when JBB's behaviors are on this machine). Where the attack submitted nothing (null prompt and response), the reply
   is empty text with finish reason `no_submission`: JailbreakBench counts those as not
   jailbroken, and so does a judge that reads an empty reply as a refusal.
 * `.csv`: XSTest completion files (`prompt`, `completion`) or any CSV with those columns.
@@ -47,6 +49,13 @@ def _pick(row: dict[str, Any], keys: Sequence[str]) -> Any:
 # A recording: (text, finish reason). Plain tuples, not Responses: a 100k-line replay file then
 # costs a few tens of MB, and each Response is built when asked for.
 Recording = tuple[str, str]
+
+
+def _jbb_goals(records: list[dict[str, Any]]) -> dict[int, str]:
+    """Return {record position: today's JBB goal} when the records are a JBB artifact."""
+    from tightrope.datasets.jbb import artifact_goals
+
+    return artifact_goals(records)
 
 
 def load_recordings(path: Path) -> dict[str, Recording]:
@@ -91,12 +100,16 @@ def load_recordings(path: Path) -> dict[str, Recording]:
             ) from None
         if not isinstance(doc, dict) or not isinstance(doc.get("jailbreaks"), list):
             raise InputError(f"{path}: not a JailbreakBench artifact (no 'jailbreaks' list)")
-        for rec in doc["jailbreaks"]:
+        records = [rec for rec in doc["jailbreaks"] if isinstance(rec, dict)]
+        today = _jbb_goals(records)
+        for position, rec in enumerate(records):
             response = rec.get("response")
             reply = ("", NO_SUBMISSION) if response is None else (str(response), "replay")
             for k in ("prompt", "goal"):
                 if isinstance(rec.get(k), str):
                     out.setdefault(_key(rec[k]), reply)
+            if position in today:  # today's wording of the goal, matched by JBB Index
+                out.setdefault(_key(today[position]), reply)
     elif suffix == ".csv":
         reader = csv.DictReader(text.splitlines(keepends=True))
         missing = {"prompt", "completion"} - set(reader.fieldnames or [])

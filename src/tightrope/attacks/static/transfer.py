@@ -3,9 +3,9 @@
 JailbreakBench (Chao et al. 2024) publishes, per attack method and attacked model, the prompt
 the attack finally submitted for each of its 100 behaviors. This attack sends those prompts to
 a new target: for a harmful behavior whose text equals an artifact record's `goal`, the attempt
-is that record's jailbreak `prompt`. Behaviors of tightrope's `jbb` suites also match by their
-JBB behavior name, because five goals were reworded in JBB-Behaviors after the artifacts were
-recorded. A record with a null prompt (the attack submitted nothing) gives no attempt; the
+is that record's jailbreak `prompt`. Behaviors of tightrope's `jbb` suites match by their JBB
+Index instead, never by text: JBB reworded some goals (and behavior names) after artifacts were
+recorded, which left 5 of 100 behaviors of GCG's transfer artifacts unmatched by text. A record with a null prompt (the attack submitted nothing) gives no attempt; the
 ASR-by-attack table counts such a behavior as not jailbroken, as JailbreakBench does.
 
 The artifact is read from `TIGHTROPE_DATA_DIR/jbb_artifacts/attack-artifacts/METHOD/TYPE/
@@ -116,17 +116,20 @@ class JbbTransfer:
 
     name: str
     by_goal: dict[str, Entry]
-    by_behavior: dict[str, Entry]
+    by_index: dict[int, Entry]
     params: dict[str, Any] = field(default_factory=dict)
 
     def entry(self, behavior: Behavior) -> Entry | None:
-        """Return the artifact record for a harmful behavior, or None when it has none."""
+        """Return the artifact record for a harmful behavior, or None when it has none.
+
+        A JBB behavior (source `jbb@...`) matches by its Index; any other by its goal text.
+        """
         if behavior.side != "harmful":
             return None
-        found = self.by_goal.get(behavior.text.strip())
-        if found is None and behavior.source.startswith("jbb@"):
-            found = self.by_behavior.get(str(behavior.meta.get("behavior", "")))
-        return found
+        index = behavior.meta.get("index")
+        if behavior.source.startswith("jbb@") and isinstance(index, int):
+            return self.by_index.get(index)
+        return self.by_goal.get(behavior.text.strip())
 
     def variants(self, behavior: Behavior) -> list[Variant]:
         """Return the recorded jailbreak prompt; none when unmatched or never submitted."""
@@ -166,7 +169,7 @@ def jbb_artifact(arg: str | None = None) -> Attack:
     kind = parts[1] if len(parts) == 3 else _attack_type(method, model)
     doc, digest = load_artifact(method, kind, model)
     by_goal: dict[str, Entry] = {}
-    by_behavior: dict[str, Entry] = {}
+    by_index: dict[int, Entry] = {}
     for i, rec in enumerate(doc["jailbreaks"]):
         if not isinstance(rec, dict) or not isinstance(rec.get("goal"), str):
             raise InputError(f"{ROOT}/{method}/{kind}/{model}.json: record {i} has no goal")
@@ -177,13 +180,12 @@ def jbb_artifact(arg: str | None = None) -> Attack:
             prompt=prompt if isinstance(prompt, str) else None,
         )
         by_goal.setdefault(rec["goal"].strip(), entry)
-        if entry.behavior:
-            by_behavior.setdefault(entry.behavior, entry)
+        by_index.setdefault(entry.index, entry)
     parameters = doc.get("parameters", {}) if isinstance(doc.get("parameters"), dict) else {}
     return JbbTransfer(
         name=f"jbb-artifact:{arg}",
         by_goal=by_goal,
-        by_behavior=by_behavior,
+        by_index=by_index,
         params={
             "method": method,
             "attack_type": kind,
