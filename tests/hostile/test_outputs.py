@@ -25,8 +25,8 @@ def _digest(path: Path) -> str:
 @pytest.mark.parametrize(
     "args",
     [
-        ("export", "latest", "--format", "jsonl", "--output"),
-        ("export", "latest", "--format", "jbb", "--output"),
+        ("export", "latest", "--format", "jsonl", "--file"),
+        ("export", "latest", "--format", "jbb", "--file"),
         ("report", "latest", "--html"),
         ("report", "latest", "--md"),
         ("report", "latest", "--json"),

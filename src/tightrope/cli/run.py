@@ -203,10 +203,7 @@ def _resolve(config: RunConfig) -> ResolvedRun:
     before any store or model is touched) and print its notices (a default judge replaced)."""
     from tightrope.run import resolve
 
-    resolved = resolve(config)
-    for notice in resolved.notices:
-        stderr.print(notice, highlight=False, markup=False)
-    return resolved
+    return resolve(config, notify=lambda notice: stderr.print(notice, highlight=False))
 
 
 def _execute(config: RunConfig | ResolvedRun, out: Path, resume: str | None) -> RunResult:

@@ -74,9 +74,7 @@ async def evaluate_async(
         cache=cache,
         max_cost=max_cost,
     )
-    resolved = resolve(config)
-    for notice in resolved.notices:
-        warnings.warn(notice, stacklevel=3)
+    resolved = resolve(config, notify=lambda notice: warnings.warn(notice, stacklevel=4))
     return await run_async(resolved, out=Path(out))
 
 

@@ -8,7 +8,7 @@ line resolves once and hands the result to the runner; the Python API does the s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,12 +172,14 @@ def primary_judges(kinds: Mapping[str, str]) -> tuple[str, str | None]:
         ) from None
 
 
-def resolve(config: RunConfig) -> ResolvedRun:
+def resolve(config: RunConfig, *, notify: Callable[[str], None] | None = None) -> ResolvedRun:
     """Return the run `config` describes with every object built; InputError on bad input.
 
     Fills the defaults (the default judges; `direct` first among the attacks), builds the
     judges, targets, attacks and the models adaptive attacks and LLM judges call, and loads the
-    suites. Nothing is written anywhere.
+    suites. Nothing is written anywhere. A notice (a default judge replaced by its fallback) is
+    kept in `ResolvedRun.notices` and given to `notify` at once, so the user sees it even when
+    a later name is bad.
     """
     notices: list[str] = []
     judge_names = config.judges
@@ -185,6 +187,8 @@ def resolve(config: RunConfig) -> ResolvedRun:
         judge_names, notice = default_judges()
         if notice:
             notices.append(notice)
+            if notify is not None:
+                notify(notice)
     config = config.model_copy(
         update={"attacks": with_baseline(config.attacks), "judges": tuple(judge_names)}
     )
