@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import sqlite3
 import tempfile
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +23,12 @@ from tightrope.attacks import get_attack
 from tightrope.cli.common import SafeConsole
 from tightrope.datasets.userfile import file_suite
 from tightrope.errors import InputError
+from tightrope.judges.build import build_judges
 from tightrope.judges.refusal import classify_refusal
 from tightrope.records import Attempt, Behavior, Message, Response
 from tightrope.report.exports import write_jsonl
+from tightrope.report.html import render_html
+from tightrope.report.loader import load_runs
 from tightrope.report.policy import load_policy
 from tightrope.store import Store
 from tightrope.targets import get_target
@@ -211,3 +217,37 @@ def test_attack_options_build_or_fail_in_one_line(name: str, option: str | None)
         get_attack(name if option is None else f"{name}:{option}")
     except InputError as exc:
         _one_line(exc)
+
+
+JUDGE_NAMES = st.one_of(
+    st.sampled_from(["refusal", "gcg-strings", "harmbench-cls", "strongreject", "panel", ""]),
+    st.text(max_size=12),
+)
+
+
+@given(name=JUDGE_NAMES, model=st.one_of(st.none(), st.text(max_size=20)))
+def test_judge_specs_build_or_fail_in_one_line(name: str, model: str | None) -> None:
+    try:
+        build_judges([name], judge_model=model, panel=[f"{name},{model or ''}"] if model else ())
+    except InputError as exc:
+        _one_line(exc)
+
+
+@given(texts=st.lists(HOSTILE_TEXT, min_size=1, max_size=4))
+def test_model_output_is_escaped_in_the_html_report(
+    _made_run: tuple[Path, str], texts: list[str]
+) -> None:
+    # Model output replaces the stored answers of a real finished run; a marker tag in front of
+    # each must never reach the page as a tag, whatever follows it.
+    runs, _ = _made_run
+    folder = _tmp()
+    shutil.copytree(runs, folder / "runs")
+    db = folder / "runs" / "tightrope.db"
+    with closing(sqlite3.connect(db)) as conn, conn:
+        rows = [r[0] for r in conn.execute("SELECT rowid FROM responses ORDER BY rowid")]
+        for i, (rowid, text) in enumerate(zip(rows, texts, strict=False)):
+            data = Response(text=f"<b id=pwn{i}>{text}").model_dump_json()
+            conn.execute("UPDATE responses SET data=? WHERE rowid=?", (data, rowid))
+    page = render_html(load_runs(folder / "runs", ["latest"]))
+    assert "<b id=pwn" not in page
+    assert "id=pwn0" in page  # the answer is shown, escaped
