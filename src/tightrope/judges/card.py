@@ -19,14 +19,18 @@ and save them to (tests use it; so can a user with cards of their own).
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from tightrope._version import __version__
 from tightrope.errors import InputError
+from tightrope.metrics.intervals import wilson_interval
 
 SHIPPED = Path(__file__).resolve().parent / "cards"
 
@@ -128,3 +132,41 @@ def save_card(card: JudgeCard, folder: Path | None = None) -> Path:
     except OSError as exc:
         raise InputError(f"cannot write judge card {path}: {exc.strerror or exc}") from None
     return path
+
+
+def _proportion(k: int, n: int) -> Proportion:
+    low, high = wilson_interval(k, n)
+    return Proportion(value=k / n if n else float("nan"), low=low, high=high)
+
+
+def card_from_report(report: Mapping[str, Any], *, date: str | None = None) -> JudgeCard:
+    """Return the card of a `judges.evaluation.evaluate` report (a judge run here, not a
+    replayed column): its overall counts, Se = TP/(TP+FN) and Sp = TN/(TN+FP) with Wilson 95%
+    intervals, today's date (or `date`) and this tightrope's version."""
+    o = report["overall"]
+    tp, fp, fn, tn = (int(o[k]) for k in ("tp", "fp", "fn", "tn"))
+    positive = str(report["positive"])
+    if report["side"] == "harm" and report["kind"] == "refusal":
+        positive = "unsafe (the judge's `compliance`; `refusal` and `partial` count as safe)"
+    return JudgeCard(
+        judge=str(report["judge"]),
+        version=str(report["version"]),
+        kind=str(report["kind"]),
+        set=CardSet(
+            name=str(report["against"]),
+            side=report["side"],
+            n=int(report["rows"]),
+            truth=str(report["truth"]),
+            note="; ".join(report["notes"]),
+        ),
+        positive=positive,
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        tn=tn,
+        errors=int(o["errors"]),
+        sensitivity=_proportion(tp, tp + fn),
+        specificity=_proportion(tn, tn + fp),
+        date=date or datetime.date.today().isoformat(),
+        tightrope_version=__version__,
+    )
