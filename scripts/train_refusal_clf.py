@@ -15,6 +15,7 @@ The other half of the XSTest prompts, with every model's completion of them, is 
 is where accuracy is reported.
 
     .venv/bin/python scripts/train_refusal_clf.py [--data-dir ../shared/data] [--cv] [--inner-cv]
+    .venv/bin/python scripts/train_refusal_clf.py --lomo [--data-dir ../shared/data]
 
 prints held-out accuracy per file next to the XSTest string matcher's on the same rows and
 writes the weights (Newton's method on an L2-regularised logistic loss, no randomness). The
@@ -24,7 +25,10 @@ prints the swapped split (train on the other half), for a 2-fold estimate; it do
 the weights written. ``--inner-cv`` first prints the estimate the features and L2 strength were
 chosen by: 5-fold cross-validation inside the training half only, folds grouped by prompt,
 repeated over 8 fixed fold assignments (the own examples and AdvBench rows are in every
-training fold); it never touches the held-out rows.
+training fold); it never touches the held-out rows. ``--lomo`` prints leave-one-model-out
+accuracy instead (train on two XSTest completion files, test on the third; also with prompts
+split by the same halves, so that neither the model nor the prompt was seen) and writes no
+weights.
 """
 
 from __future__ import annotations
@@ -219,6 +223,43 @@ def inner_cv(x: Any, y: Any, ids: list[str], own_x: Any, own_y: Any, l2: float =
     )
 
 
+def lomo(
+    raw: dict[str, Any],
+    truth: dict[str, Any],
+    train_half: dict[str, Any],
+    extra_raw: Any,
+    extra_y: Any,
+) -> None:
+    """Print leave-one-model-out accuracy: train on two XSTest files, test on the third.
+
+    Two views per left-out model: (a) every row of the two files in training, every row of the
+    third in test (an unseen model, but its prompts were seen with other models' answers); (b)
+    only the training-half prompts of the two files in training and only the held-out-half
+    prompts of the third in test (an unseen model and unseen prompts). Nothing is written.
+    """
+    for strict in (False, True):
+        view = "unseen model and prompts" if strict else "unseen model"
+        print(f"leave-one-model-out ({view}):")
+        right = n = 0
+        for out in MODELS:
+            kept = [m for m in MODELS if m != out]
+            fit_rows = {m: train_half[m] if strict else np.ones(len(raw[m]), bool) for m in kept}
+            test = ~train_half[out] if strict else np.ones(len(raw[out]), bool)
+            all_x = np.vstack([raw[m] for m in kept])
+            shift, scale = scaling(all_x, np.concatenate([fit_rows[m] for m in kept]))
+            x = np.vstack(
+                [(raw[m][fit_rows[m]] - shift) / scale for m in kept]
+                + [(extra_raw - shift) / scale]
+            )
+            y = np.concatenate([truth[m][fit_rows[m]].astype(float) for m in kept] + [extra_y])
+            model = fit(x, y)
+            pred = predict(model, (raw[out][test] - shift) / scale)
+            ok, k = int((pred == truth[out][test]).sum()), int(test.sum())
+            right, n = right + ok, n + k
+            print(f"  test {out:<16} (train {len(y)} rows) held-out {ok}/{k} = {ok / k:.1%}")
+        print(f"  {'all':<21} held-out {right}/{n} = {right / n:.1%}")
+
+
 def main() -> None:
     """Train, report held-out accuracy, write the weights."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -231,6 +272,11 @@ def main() -> None:
         "--artifacts",
         action="store_true",
         help="also print the share of jailbroken JBB attack artifacts read as refusals",
+    )
+    parser.add_argument(
+        "--lomo",
+        action="store_true",
+        help="print leave-one-model-out accuracy over the three XSTest files; write nothing",
     )
     parser.add_argument("--out", default=str(WEIGHTS))
     args = parser.parse_args()
@@ -250,6 +296,9 @@ def main() -> None:
     )
     extra_y = np.array([r for _, r in OWN_EXAMPLES] + [False] * len(advbench), dtype=float)
     print(f"extra rows: {len(OWN_EXAMPLES)} own, {len(advbench)} AdvBench compliances")
+    if args.lomo:
+        lomo(raw, truth, train_half, extra_raw, extra_y)
+        return
     written: tuple[Any, float, Any, Any] | None = None
     all_x = np.vstack([raw[m] for m in MODELS])
     for swapped in (False, True) if args.cv else (False,):

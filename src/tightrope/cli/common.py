@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,6 +18,9 @@ from rich.text import Text
 from tightrope.run.defaults import DEFAULT_OUT as RUN_DEFAULT_OUT
 from tightrope.textsafe import markup_safe, one_line, printable
 
+if TYPE_CHECKING:
+    from tightrope.metrics.rates import MetricsTable
+
 DEFAULT_OUT = Path(RUN_DEFAULT_OUT)
 # `--out` is the run store in every command; `--log-dir` is Inspect's name for it.
 OutOption = Annotated[
@@ -24,7 +28,15 @@ OutOption = Annotated[
 ]
 
 
-__all__ = ["DEFAULT_OUT", "OutOption", "console", "fail", "markup_safe", "printable"]
+__all__ = [
+    "DEFAULT_OUT",
+    "OutOption",
+    "console",
+    "fail",
+    "markup_safe",
+    "print_corrected",
+    "printable",
+]
 
 
 class SafeConsole(Console):
@@ -64,3 +76,19 @@ def fail(message: str, code: int = 2) -> NoReturn:
         soft_wrap=True,
     )
     raise typer.Exit(code)
+
+
+def print_corrected(tables: Sequence[MetricsTable], instrument: Mapping[str, Any]) -> None:
+    """Print `--correct`'s lines: each headline rate corrected with its judge's card, or why
+    none is (one line, exit 2, when a card file is not a valid card)."""
+    from tightrope.errors import InputError
+    from tightrope.judges.card import load_cards
+    from tightrope.report.corrected import correction_lines
+
+    try:
+        cards = load_cards()
+    except InputError as exc:
+        fail(str(exc))
+    stdout.print()
+    for line in correction_lines(tables, instrument, cards):
+        stdout.print(line, highlight=False, soft_wrap=True)

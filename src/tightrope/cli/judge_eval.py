@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tightrope.cli.common import fail, markup_safe, stdout
+from tightrope.cli.common import fail, markup_safe, stderr, stdout
 from tightrope.errors import InputError
 
 
@@ -106,11 +106,24 @@ def judge_eval(
         bool, typer.Option(help="refusal-clf on xstest: include its training rows too.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    save: Annotated[
+        bool,
+        typer.Option(
+            "--save",
+            help="Write the judge's card (Se, Sp, counts) to the package's cards folder "
+            "(or $TIGHTROPE_CARDS_DIR); --correct reads it.",
+        ),
+    ] = False,
 ) -> None:
     """Measure a judge against human labels: confusion, agreement, FPR, FNR, Cohen's κ."""
     from tightrope.judges.evaluation import evaluate
 
     try:
+        if save and (stored_column is not None or "," in judge or all_rows):
+            raise InputError(
+                "--save writes the card of one judge run here on rows it was not trained on: "
+                "drop --stored-column, --all-rows or the panel"
+            )
         report = evaluate(
             judge,
             against,
@@ -127,8 +140,73 @@ def judge_eval(
         stdout.out(json.dumps(report, indent=2, allow_nan=True))
     else:
         render(report)
+    if save:
+        from tightrope.judges.card import card_from_report, save_card
+
+        try:
+            path = save_card(card_from_report(report))
+        except InputError as exc:
+            fail(str(exc))
+        (stderr if as_json else stdout).print(f"wrote card {path}", highlight=False)
+
+
+# Speed classes of the built-in judges: string matchers and rules read thousands of responses a
+# second, the learned judge 5-10 on two CPU cores, an LLM judge one model call per response.
+SPEED = {
+    "gcg-strings": "string",
+    "jbb-strings": "string",
+    "xstest-strings": "string",
+    "refusal": "rule",
+    "refusal-clf": "learned",
+}
+# Kinds of the built-in LLM judges, which cannot be built without a model.
+LLM_KINDS = {
+    "harmbench-cls": "harm",
+    "jbb-jailbreak": "harm",
+    "jbb-refusal": "refusal",
+    "strongreject": "harm",
+    "xstest-3class": "refusal",
+    "llamaguard3": "harm",
+    "pair-rating": "harm",
+}
+
+
+def _kind_and_speed(name: str) -> tuple[str, str]:
+    """Return a registered judge's kind and speed class (string, rule, learned or LLM)."""
+    from tightrope.judges import get_judge, needs_model
+
+    if needs_model(name):
+        return LLM_KINDS.get(name, "?"), "LLM"
+    try:
+        kind = str(get_judge(name).kind)
+    except InputError:  # refusal-clf without its packages: it is still a refusal judge
+        kind = "refusal" if name == "refusal-clf" else "?"
+    return kind, SPEED.get(name, "?")
+
+
+def list_judges() -> None:
+    """List every registered judge: its kind, speed class and card (measured Se and Sp)."""
+    from rich.table import Table
+
+    from tightrope.judges import judges
+    from tightrope.judges.card import cards_dir, load_cards
+
+    try:
+        cards = load_cards()
+    except InputError as exc:
+        fail(str(exc))
+    table = Table(title=f"judges (cards: {cards_dir()})", title_justify="left")
+    for col in ("judge", "kind", "speed", "card (version, set, Se and Sp with 95% CI)"):
+        table.add_column(col)
+    for name in sorted(judges.names()):
+        kind, speed = _kind_and_speed(name)
+        mine = [c for c in cards if c.judge == name]
+        text = "\n".join(f"v{c.version} {c.summary()}" for c in mine) or "no card"
+        table.add_row(name, kind, speed, text)
+    stdout.print(table)
 
 
 def register(app: typer.Typer) -> None:
-    """Add the `judge-eval` command to the main app."""
+    """Add the `judge-eval` and `judges` commands to the main app."""
     app.command("judge-eval")(judge_eval)
+    app.command("judges")(list_judges)

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tightrope.cli.common import DEFAULT_OUT, OutOption, fail, markup_safe, stderr, stdout
+from tightrope.cli.common import (
+    DEFAULT_OUT,
+    OutOption,
+    fail,
+    markup_safe,
+    print_corrected,
+    stderr,
+    stdout,
+)
 from tightrope.errors import InputError
 from tightrope.store.schema import refuse_store_paths
 
@@ -32,6 +40,14 @@ def report(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write every rate as JSON here.")
     ] = None,
+    correct: Annotated[
+        bool,
+        typer.Option(
+            "--correct",
+            help="Also print each headline rate corrected for its judge's measured error "
+            "(judges with a card; see tightrope judges).",
+        ),
+    ] = False,
 ) -> None:
     """Print runs' tables again from the store alone; optionally write HTML, Markdown, JSON."""
     from tightrope.report.loader import load_runs
@@ -49,6 +65,8 @@ def report(
             stdout.print()
         print_tables(stdout, run.tables, run.instrument)
         _print_run_extras(run)
+        if correct:
+            print_corrected(run.tables, run.instrument)
         stdout.print(
             f"\nrun [bold]{markup_safe(run.run_id)}[/bold] · {markup_safe(run.info.status)} · "
             f"created {markup_safe(run.info.created_at)}",

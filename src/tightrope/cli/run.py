@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tightrope.cli.common import DEFAULT_OUT, OutOption, fail, markup_safe, stderr, stdout
+from tightrope.cli.common import (
+    DEFAULT_OUT,
+    OutOption,
+    fail,
+    markup_safe,
+    print_corrected,
+    stderr,
+    stdout,
+)
 from tightrope.errors import InputError
 
 if TYPE_CHECKING:
@@ -155,12 +163,21 @@ def run(
     resume: Annotated[
         str | None, typer.Option(help="Resume this run id (its stored config is used).")
     ] = None,
+    correct: Annotated[
+        bool,
+        typer.Option(
+            "--correct",
+            help="Also print each headline rate corrected for its judge's measured error "
+            "(judges with a card; see tightrope judges).",
+        ),
+    ] = False,
 ) -> None:
     """Run an evaluation and print not_unsafe / not_overrefuse per category."""
     from tightrope.cli.run_options import build_config, merge_run_file
 
     options = dict(ctx.params)
     options.pop("config_file")
+    options.pop("correct")
     aliased: frozenset[str] = frozenset()
     try:
         if options.pop("max_retries") is not None:
@@ -179,6 +196,8 @@ def run(
         fail(str(exc))
     result = _execute(planned, out, resume)
     _print_result(result)
+    if correct:
+        print_corrected(result.tables, result.instrument)
     _print_run_line(result, out)
     if result.error_rate_exceeded:
         fail(

@@ -76,9 +76,9 @@ def _items(evalset: EvalSet) -> list[JudgeItem]:
 
 def judge_rows(
     judge_name: str, evalset: EvalSet, *, judge_model: str | None, combine: str
-) -> tuple[list[Judged], str, str]:
+) -> tuple[list[Judged], str, str, str]:
     """Run a judge (or a comma-separated panel) over the rows; return per-row (positive or
-    None, label or None), the judge's display name and its version.
+    None, label or None), the judge's display name, its version and its kind.
 
     Raises InputError when a harm judge is asked to judge an over-refusal set.
     """
@@ -101,11 +101,16 @@ def judge_rows(
         (_label_positive(evalset.side, judge.kind, v.label), None if not v.ok else str(v.label))
         for v in verdicts
     ]
-    return pairs, judge.name, judge.version
+    return pairs, judge.name, judge.version, judge.kind
 
 
 def _held_out(judge_name: str, evalset: EvalSet, all_rows: bool) -> tuple[EvalSet, list[str]]:
     """Drop refusal-clf's XSTest training rows (unless all_rows); return the set and a note."""
+    if judge_name == "refusal" and evalset.name == "xstest":
+        return evalset, [
+            "the rule judge's rules were written while reading these XSTest rows: an in-sample "
+            "figure, optimistic for other models' answers"
+        ]
     if judge_name != "refusal-clf" or evalset.name != "xstest" or all_rows:
         return evalset, []
     from tightrope.judges.clf import in_training_split
@@ -151,9 +156,9 @@ def evaluate(
     evalset, notes = _held_out(judge_name, load_evalset(against, data_dir), all_rows)
     if stored_column is not None:
         pairs = _replay(evalset, stored_column)
-        name, version = judge_name, f"stored column {stored_column}"
+        name, version, kind = judge_name, f"stored column {stored_column}", "stored"
     else:
-        pairs, name, version = judge_rows(
+        pairs, name, version, kind = judge_rows(
             judge_name, evalset, judge_model=judge_model, combine=combine
         )
     truths = [r.truth for r in evalset.rows]
@@ -164,6 +169,7 @@ def evaluate(
     report: dict[str, Any] = {
         "judge": name,
         "version": version,
+        "kind": kind,
         "against": evalset.name,
         "side": evalset.side,
         "truth": evalset.truth_column,

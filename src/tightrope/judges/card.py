@@ -1,0 +1,172 @@
+"""Judge cards: a judge's measured sensitivity and specificity on a named human-labelled set.
+
+A card is one JSON file in ``judges/cards/`` (shipped inside the package), named
+``JUDGE--SET.json``: the judge's name, version and kind; the set it was measured on (name, side,
+n, the human label used as truth); which class is "positive" on that set; the confusion counts
+TP/FP/FN/TN (judge errors left out and counted apart); sensitivity and specificity with Wilson
+95% intervals; the date and the tightrope version. ``tightrope judge-eval JUDGE --against SET
+--save`` writes one; ``tightrope judges`` shows them; ``--correct`` reads them to correct rates
+for the judge's error (`tightrope.metrics.correction`).
+
+Positive class: on the harm side (``--against jbb``) it is `unsafe`, and a refusal judge's
+`compliance` counts as its "unsafe" verdict; on the refusal side (``--against xstest``) it is a
+refusal, full or partial. So a refusal judge's jbb card describes its refusal-based ASR, and its
+xstest card its refusal rates.
+
+The environment variable TIGHTROPE_CARDS_DIR, when set, names another folder to read cards from
+and save them to (tests use it; so can a user with cards of their own).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from tightrope._version import __version__
+from tightrope.errors import InputError
+from tightrope.metrics.intervals import wilson_interval
+
+SHIPPED = Path(__file__).resolve().parent / "cards"
+
+
+class Proportion(BaseModel):
+    """A proportion with its Wilson 95% interval."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: float
+    low: float
+    high: float
+
+
+class CardSet(BaseModel):
+    """The human-labelled set a card was measured on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    side: Literal["harm", "refusal"]
+    n: int
+    truth: str
+    note: str = ""
+
+
+class JudgeCard(BaseModel):
+    """One judge measured on one human-labelled set."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    judge: str
+    version: str
+    kind: str
+    set: CardSet
+    positive: str
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    errors: int
+    sensitivity: Proportion
+    specificity: Proportion
+    date: str
+    tightrope_version: str
+
+    def summary(self) -> str:
+        """Return one line: set, n, Se and Sp with their intervals."""
+        se, sp = self.sensitivity, self.specificity
+        return (
+            f"{self.set.name} (n={self.set.n}, positive = {self.positive}): "
+            f"Se {100 * se.value:.1f}% [{100 * se.low:.1f}–{100 * se.high:.1f}], "
+            f"Sp {100 * sp.value:.1f}% [{100 * sp.low:.1f}–{100 * sp.high:.1f}]"
+        )
+
+
+def cards_dir() -> Path:
+    """Return the folder cards are read from and saved to: $TIGHTROPE_CARDS_DIR, else the
+    package's shipped folder."""
+    env = os.environ.get("TIGHTROPE_CARDS_DIR")
+    return Path(env) if env else SHIPPED
+
+
+def card_path(judge: str, set_name: str, folder: Path | None = None) -> Path:
+    """Return the file of the card of `judge` on `set_name`."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{judge}--{set_name}")
+    return (folder or cards_dir()) / f"{safe}.json"
+
+
+def read_card(path: Path) -> JudgeCard:
+    """Return the card in a file; InputError (one line) if it is not a valid card."""
+    try:
+        return JudgeCard.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValidationError, ValueError) as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError(f"judge card {path}: not a valid card ({first})") from None
+
+
+def load_cards(folder: Path | None = None) -> list[JudgeCard]:
+    """Return every card in the folder (default `cards_dir()`), sorted by judge and set."""
+    root = folder or cards_dir()
+    if not root.is_dir():
+        return []
+    cards = [read_card(p) for p in sorted(root.glob("*.json"))]
+    return sorted(cards, key=lambda c: (c.judge, c.set.name))
+
+
+def find_card(cards: list[JudgeCard], judge: str, side: str) -> JudgeCard | None:
+    """Return the first card of `judge` measured on a set of `side` (harm or refusal)."""
+    return next((c for c in cards if c.judge == judge and c.set.side == side), None)
+
+
+def save_card(card: JudgeCard, folder: Path | None = None) -> Path:
+    """Write the card as indented JSON (one file per judge and set); return its path."""
+    path = card_path(card.judge, card.set.name, folder)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(card.model_dump(), indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write judge card {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def _proportion(k: int, n: int) -> Proportion:
+    low, high = wilson_interval(k, n)
+    return Proportion(value=k / n if n else float("nan"), low=low, high=high)
+
+
+def card_from_report(report: Mapping[str, Any], *, date: str | None = None) -> JudgeCard:
+    """Return the card of a `judges.evaluation.evaluate` report (a judge run here, not a
+    replayed column): its overall counts, Se = TP/(TP+FN) and Sp = TN/(TN+FP) with Wilson 95%
+    intervals, today's date (or `date`) and this tightrope's version."""
+    o = report["overall"]
+    tp, fp, fn, tn = (int(o[k]) for k in ("tp", "fp", "fn", "tn"))
+    positive = str(report["positive"])
+    if report["side"] == "harm" and report["kind"] == "refusal":
+        positive = "unsafe (the judge's `compliance`; `refusal` and `partial` count as safe)"
+    return JudgeCard(
+        judge=str(report["judge"]),
+        version=str(report["version"]),
+        kind=str(report["kind"]),
+        set=CardSet(
+            name=str(report["against"]),
+            side=report["side"],
+            n=int(report["rows"]),
+            truth=str(report["truth"]),
+            note="; ".join(report["notes"]),
+        ),
+        positive=positive,
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        tn=tn,
+        errors=int(o["errors"]),
+        sensitivity=_proportion(tp, tp + fn),
+        specificity=_proportion(tn, tn + fp),
+        date=date or datetime.date.today().isoformat(),
+        tightrope_version=__version__,
+    )
