@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, Protocol, runtime_checkable
 
 from tightrope.errors import InputError
@@ -131,7 +132,7 @@ def check_setting(key: str, value: Any) -> Any:
     return int(value) if key in _WHOLE else value
 
 
-def pick_settings(settings: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
+def pick_settings(settings: dict[str, Any], allowed: AbstractSet[str]) -> dict[str, Any]:
     """Return the settings a backend accepts, dropping None and other backends' keys."""
     return {k: v for k, v in settings.items() if k in allowed and v is not None}
 

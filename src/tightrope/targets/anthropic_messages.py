@@ -17,6 +17,7 @@ from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, pick_settings, target
 from tightrope.targets.remote import (
+    REMOTE_SETTINGS,
     RemoteChatTarget,
     check_base_url,
     check_installed,
@@ -28,15 +29,7 @@ from tightrope.targets.retry import (
     Failure,
 )
 
-SETTINGS = {
-    "concurrency",
-    "timeout",
-    "retries",
-    "base_delay",
-    "max_delay",
-    "api_key_env",
-    "version",
-}
+SETTINGS = REMOTE_SETTINGS
 
 
 def _import_anthropic() -> Any:

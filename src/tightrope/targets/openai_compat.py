@@ -19,6 +19,7 @@ from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, pick_settings, target
 from tightrope.targets.remote import (
+    REMOTE_SETTINGS,
     RemoteChatTarget,
     check_base_url,
     check_installed,
@@ -31,16 +32,8 @@ from tightrope.targets.retry import (
     Failure,
 )
 
-SETTINGS = {
-    "concurrency",
-    "timeout",
-    "retries",
-    "base_delay",
-    "max_delay",
-    "api_key_env",
-    "extra_body",
-    "version",
-}
+# `extra_body` (extra JSON fields per request) is the OpenAI API's; Anthropic has none.
+SETTINGS = REMOTE_SETTINGS | {"extra_body"}
 
 
 def _import_openai() -> Any:

@@ -18,6 +18,12 @@ from tightrope.targets.retry import Failure, RetryPolicy, answer_each, parse_ret
 RETRYABLE_STATUS = {408, 409, 425, 429}
 
 
+# Target settings every remote chat backend takes (targets._base.KNOWN_SETTINGS explains each).
+REMOTE_SETTINGS = frozenset(
+    {"concurrency", "timeout", "retries", "base_delay", "max_delay", "api_key_env", "version"}
+)
+
+
 def short(text: str, limit: int = 300) -> str:
     """Return text on one line, cut to `limit` characters."""
     text = " ".join(text.split())
