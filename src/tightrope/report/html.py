@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
 from importlib import resources
@@ -17,8 +17,10 @@ from pathlib import Path
 
 from tightrope._version import __version__
 from tightrope.metrics.rates import Rate
+from tightrope.report.corrected import NOTE, TableCorrections, report_corrections
 from tightrope.report.html_samples import samples_html
 from tightrope.report.html_sections import (
+    corrections_html,
     errors_html,
     heatmap_html,
     instrument_html,
@@ -92,11 +94,20 @@ def cards_html(series: Sequence[Series]) -> str:
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
-def render_html(runs: Sequence[LoadedRun], *, title: str | None = None, nav_html: str = "") -> str:
+def render_html(
+    runs: Sequence[LoadedRun],
+    *,
+    title: str | None = None,
+    nav_html: str = "",
+    corrections: Mapping[str, Sequence[TableCorrections]] | None = None,
+) -> str:
     """Return the whole report page for `runs` as one HTML string.
 
     `nav_html` is trusted markup placed above the title (the viewer's links back).
+    `corrections` are the judge-error-corrected rates by run id, as `report_corrections`
+    returns them (computed here when not given).
     """
+    corrections = report_corrections(runs) if corrections is None else corrections
     series = build_series(runs)
     rows = [row for run in runs for row in sample_rows(run)]
     script = _asset("report.js")
@@ -162,6 +173,12 @@ def render_html(runs: Sequence[LoadedRun], *, title: str | None = None, nav_html
         "better.</p>",
         f'<div class="figure">{attack_bars_svg(series)}{legend_html(series, values=False)}</div>',
         "</section>",
+        '<section id="corrected"><h2>Judge-error-corrected rates</h2>',
+        '<p class="lead">Each headline rate (all categories) corrected for the measured error '
+        "of the judge that decided it, with that judge's card (tightrope judges), or the reason "
+        f"no correction is made. {escape(NOTE)}.</p>",
+        corrections_html(runs, corrections),
+        "</section>",
         '<section id="errors"><h2>Errors</h2>',
         '<p class="lead">Failed generations and judge errors are neither refusals nor verdicts: '
         "they are left out of every rate and counted here.</p>",
@@ -184,6 +201,10 @@ def render_html(runs: Sequence[LoadedRun], *, title: str | None = None, nav_html
     return "\n".join(parts)
 
 
-def write_html(runs: Sequence[LoadedRun], path: Path) -> None:
+def write_html(
+    runs: Sequence[LoadedRun],
+    path: Path,
+    corrections: Mapping[str, Sequence[TableCorrections]] | None = None,
+) -> None:
     """Write the report of `runs` to `path` as one self-contained HTML file."""
-    path.write_text(render_html(runs), encoding="utf-8")
+    path.write_text(render_html(runs, corrections=corrections), encoding="utf-8")

@@ -1,4 +1,5 @@
-"""Sections of the HTML report: legend, category heatmap, error counts and the instrument.
+"""Sections of the HTML report: legend, category heatmap, judge-error-corrected rates, error
+counts and the instrument.
 
 Every value that came from a run (target specs, suite names, judge names) is escaped.
 """
@@ -6,12 +7,13 @@ Every value that came from a run (target specs, suite names, judge names) is esc
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
 from tightrope.datasets.taxonomy import CATEGORIES, category_sort_key
 from tightrope.metrics.rates import OVERALL, CategoryRow, Rate
+from tightrope.report.corrected import RateCorrection, TableCorrections, card_label, pct
 from tightrope.report.loader import LoadedRun
 from tightrope.report.palette import marker_svg, rate_colour, text_colour_on
 from tightrope.report.series import Series
@@ -112,6 +114,47 @@ def heatmap_html(series: Sequence[Series]) -> str:
 def _icon_label(s: Series) -> str:
     run = f'<br><span class="mono">{escape(s.run_id)}</span>' if s.label != s.target else ""
     return f"{marker_icon(s, 12)} <b>{s.number}</b> {escape(s.target)}{run}"
+
+
+def _correction_row(run_id: str, t: TableCorrections, c: RateCorrection) -> str:
+    """Return one row of the corrected-rates table; every name and reason escaped."""
+    if c.card is None:
+        card, se, sp = "—", "—", "—"
+    else:
+        card, se, sp = escape(card_label(c.card)), pct(c.se), pct(c.sp)
+    if c.ok:
+        est = (
+            f'<td class="num">{pct(c.estimate)}</td><td class="num">{pct(c.low)}–{pct(c.high)}</td>'
+        )
+        note = escape(c.version_note())
+    else:
+        est, note = '<td class="num">—</td><td class="num">—</td>', escape(c.reason)
+    data = f'data-run="{escape(run_id)}" data-rate="{c.rate}" data-corrected="{str(c.ok).lower()}"'
+    return (
+        f'<tr {data}><td class="mono">{escape(run_id)}</td><td>{escape(t.target)}</td>'
+        f"<td>{escape(t.attack)}</td><td>{escape(c.label)}</td>"
+        f'<td class="num">{pct(c.observed)} ({c.k}/{c.n})</td>{est}<td>{card}</td>'
+        f'<td class="num">{se}</td><td class="num">{sp}</td><td>{note}</td></tr>'
+    )
+
+
+def corrections_html(
+    runs: Sequence[LoadedRun], corrections: Mapping[str, Sequence[TableCorrections]]
+) -> str:
+    """Return the table of judge-error-corrected rates: per run, table and headline rate the
+    observed rate, the corrected one with its 95% interval and the card, or why none is made."""
+    rows = [
+        _correction_row(run.run_id, t, c)
+        for run in runs
+        for t in corrections[run.run_id]
+        for c in t.rates
+    ]
+    return (
+        '<table class="data" id="corrected-table"><thead><tr><th>run</th><th>target</th>'
+        '<th>attack</th><th>rate</th><th class="num">observed</th><th class="num">corrected</th>'
+        '<th class="num">95% CI</th><th>card</th><th class="num">Se</th><th class="num">Sp</th>'
+        f"<th>note</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def errors_html(runs: Sequence[LoadedRun]) -> str:

@@ -18,24 +18,30 @@ def write_reports(
 ) -> list[Path]:
     """Write each requested report of `runs` and return the paths written.
 
-    Raises InputError (one line) when a file cannot be written.
+    The judge-error-corrected rates are computed once, from the cards, for every file.
+    Raises InputError (one line) when a file cannot be written or a card is not valid.
     """
     written: list[Path] = []
+    corrections = None
+    if html is not None or md is not None or json is not None:
+        from tightrope.report.corrected import report_corrections
+
+        corrections = report_corrections(runs)
     try:
         if html is not None:
             from tightrope.report.html import write_html
 
-            write_html(runs, html)
+            write_html(runs, html, corrections)
             written.append(html)
         if md is not None:
             from tightrope.report.markdown import write_markdown
 
-            write_markdown(runs, md)
+            write_markdown(runs, md, corrections)
             written.append(md)
         if json is not None:
             from tightrope.report.json_report import write_json
 
-            write_json(runs, json)
+            write_json(runs, json, corrections)
             written.append(json)
     except OSError as exc:
         raise InputError(f"{exc.filename}: cannot write the report ({exc.strerror})") from None
