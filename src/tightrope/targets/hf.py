@@ -161,12 +161,13 @@ def _device_and_dtype(device: str | None, dtype: str | None) -> tuple[str, Any]:
 def load_pretrained(path: str, *, device: str | None = None, dtype: str | None = None) -> Loaded:
     """Return (tokenizer, model) for a local folder or Hub repo id, on the chosen device."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
+    from tightrope.hfscope import quiet_transformers
+
     dev, torch_dtype = _device_and_dtype(device, dtype)
-    tok = prepare_tokenizer(AutoTokenizer.from_pretrained(path))
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype).to(dev)
+    with quiet_transformers():
+        tok = prepare_tokenizer(AutoTokenizer.from_pretrained(path))
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype).to(dev)
     model.eval()
     return tok, model
 
