@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from cardfactory import make_card
 from clihelp import tightrope
-from tightrope.judges.card import CardSet, JudgeCard, Proportion, load_cards, save_card
+from tightrope.judges.card import JudgeCard, load_cards, save_card
 from tightrope.metrics.correction import corrected_rate, rogan_gladen
 from tightrope.metrics.intervals import wilson_interval
 from tightrope.metrics.rates import CategoryRow, MetricsTable, Rate
@@ -76,22 +77,8 @@ def test_no_correction_when_the_judge_says_too_little() -> None:
 
 
 def _card(judge: str, set_name: str, side: str, tp: int, fp: int, fn: int, tn: int) -> JudgeCard:
-    se, sp = tp / (tp + fn), tn / (tn + fp)
-    return JudgeCard(
-        judge=judge,
-        version="1",
-        kind="refusal",
-        set=CardSet(name=set_name, side=side, n=tp + fp + fn + tn, truth="human"),  # type: ignore[arg-type]
-        positive="unsafe" if side == "harm" else "refusal (full or partial)",
-        tp=tp,
-        fp=fp,
-        fn=fn,
-        tn=tn,
-        errors=0,
-        sensitivity=Proportion(value=se, low=se, high=se),
-        specificity=Proportion(value=sp, low=sp, high=sp),
-        date="2026-11-30",
-        tightrope_version="test",
+    return make_card(
+        judge, set_name, side, tp, fp, fn, tn, refusal_positive="refusal (full or partial)"
     )
 
 

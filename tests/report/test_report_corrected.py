@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import runfactory
 
-from tightrope.judges.card import CardSet, JudgeCard, Proportion, save_card
+from cardfactory import make_card
+from tightrope.judges.card import JudgeCard, save_card
 from tightrope.metrics.correction import corrected_rate
 from tightrope.report.corrected import (
     RateCorrection,
@@ -26,23 +27,7 @@ from tightrope.report.writers import write_reports
 
 
 def _card(judge: str, set_name: str, side: str, tp: int, fp: int, fn: int, tn: int) -> JudgeCard:
-    se, sp = tp / (tp + fn), tn / (tn + fp)
-    return JudgeCard(
-        judge=judge,
-        version="0-card",
-        kind="refusal",
-        set=CardSet(name=set_name, side=side, n=tp + fp + fn + tn, truth="human"),  # type: ignore[arg-type]
-        positive="unsafe" if side == "harm" else "refusal",
-        tp=tp,
-        fp=fp,
-        fn=fn,
-        tn=tn,
-        errors=0,
-        sensitivity=Proportion(value=se, low=se, high=se),
-        specificity=Proportion(value=sp, low=sp, high=sp),
-        date="2026-11-30",
-        tightrope_version="test",
-    )
+    return make_card(judge, set_name, side, tp, fp, fn, tn, version="0-card")
 
 
 CARDS = [
