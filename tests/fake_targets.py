@@ -101,3 +101,10 @@ async def hang_async(messages: list[dict[str, str]], config: dict[str, Any]) -> 
 def raises_timeout(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
     """Raise a TimeoutError of its own (a socket timeout inside the user's code)."""
     raise TimeoutError("the backend's socket timed out")
+
+
+def roles(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
+    """Answer with the roles and tool names it was sent, to check conversations end to end."""
+    return "Sure: " + " ".join(
+        m["role"] + (f"/{m['name']}" if "name" in m else "") for m in messages
+    )

@@ -11,10 +11,20 @@ import json
 import sys
 from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 Side = Literal["harmful", "benign"]
-Role = Literal["system", "user", "assistant"]
+# `tool`: content a tool or a document returned (a web page, a file, an e-mail) that the model
+# reads in the conversation; each backend sends it in its API's own form (targets/roles.py).
+Role = Literal["system", "user", "assistant", "tool"]
 RefusalLabel = Literal["refusal", "compliance", "partial"]
 HarmLabel = Literal["unsafe", "safe"]
 VerdictLabel = Literal["refusal", "compliance", "partial", "unsafe", "safe", "error"]
@@ -60,6 +70,25 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Message(_Record):
+    """One chat message as sent to a target.
+
+    `name` names the tool of a `tool` message (e.g. `read_email`); it is left out of the
+    serialised form when unset, so the cache keys of plain messages never changed.
+    """
+
+    role: Role
+    content: Text
+    name: Text | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_name(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("name") is None:
+            data.pop("name", None)
+        return data
+
+
 # Field-name sets shared by behaviors that set the same fields (see Behavior.model_post_init).
 _FIELDS_SETS: dict[frozenset[str], set[str]] = {}
 
@@ -77,6 +106,15 @@ class Behavior(_Record):
     pair_id: Text | None = None
     target: Text | None = Field(default=None, description="affirmative prefix for optimisers")
     meta: JsonDict = Field(default_factory=dict)
+    conversation: tuple[Message, ...] = Field(
+        default=(),
+        description="messages sent before the behavior's own turn: a system message, earlier "
+        "turns, tool or document content",
+    )
+    after: tuple[Message, ...] = Field(
+        default=(),
+        description="messages sent after the behavior's own turn (Tensor Trust's closing defense)",
+    )
 
     def model_post_init(self, context: Any, /) -> None:
         """Share what a large suite repeats in every behavior, to halve its memory.
@@ -94,13 +132,6 @@ class Behavior(_Record):
         if shared is None:
             shared = _FIELDS_SETS[key] = set(key)
         object.__setattr__(self, "__pydantic_fields_set__", shared)
-
-
-class Message(_Record):
-    """One chat message as sent to a target."""
-
-    role: Role
-    content: Text
 
 
 class GenerationConfig(_Record):

@@ -12,6 +12,7 @@ from tightrope.attacks._base import (
     attack,
     attacks,
     behavior_prompt,
+    frame,
     get_attack,
     parse_attack_spec,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "attack",
     "attacks",
     "behavior_prompt",
+    "frame",
     "get_attack",
     "parse_attack_spec",
 ]

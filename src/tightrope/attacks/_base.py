@@ -23,6 +23,18 @@ def behavior_prompt(behavior: Behavior) -> str:
     return behavior.text
 
 
+def frame(behavior: Behavior, messages: tuple[Message, ...]) -> tuple[Message, ...]:
+    """Return an attack's messages inside the behavior's own conversation.
+
+    Attacks write the behavior's turn (the user request, transformed); a behavior may bring a
+    system message and earlier turns (`conversation`) and turns after its own (`after`), which
+    every attempt on it carries unchanged. Returns `messages` itself for a plain behavior.
+    """
+    if not behavior.conversation and not behavior.after:
+        return messages
+    return (*behavior.conversation, *messages, *behavior.after)
+
+
 @dataclass(frozen=True)
 class Variant:
     """One attempt an attack wants sent: the messages and the parameters that made them."""

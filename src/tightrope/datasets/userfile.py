@@ -2,7 +2,8 @@
 
 Columns, by default named after their role: `text` (or `prompt`), `side` (harmful / benign;
 unsafe / safe also accepted), `category` (S1-S14 or a Llama Guard 3 hazard name), and optional
-`id`, `pair`, `context`, `target`. A YAML suite (yamlsuite.py) can rename columns, fix a side or
+`id`, `pair`, `context`, `target`, and `system` and `conversation` (messages sent before the
+prompt: datasets/conversation.py). A YAML suite (yamlsuite.py) can rename columns, fix a side or
 category for every row, and map other side or category values. Every problem is an InputError
 naming the file, the line and the column, and saying what to fix.
 """
@@ -13,13 +14,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tightrope.datasets._base import FILE_SUFFIXES, DatasetInfo, Suite, dataset, sha256_hex
+from tightrope.datasets.conversation import row_conversation
 from tightrope.datasets.mapping import normalize
 from tightrope.datasets.tabular import Row, Table, parse_table
 from tightrope.datasets.taxonomy import CATEGORIES
 from tightrope.errors import InputError
 from tightrope.records import Behavior, Side
 
-ROLES = ("text", "side", "category", "id", "pair", "context", "target")
+ROLES = (
+    "text",
+    "side",
+    "category",
+    "id",
+    "pair",
+    "context",
+    "target",
+    "system",
+    "conversation",
+)
 SIDE_WORDS: dict[str, Side] = {
     "harmful": "harmful",
     "benign": "benign",
@@ -184,6 +196,9 @@ def _behavior(
         pair_id=value("pair") or None,
         target=value("target") or None,
         meta={"line": row.line},
+        conversation=row_conversation(
+            table, row, system=cols.get("system"), conversation=cols.get("conversation")
+        ),
     )
 
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tightrope.attacks import frame
 from tightrope.attacks.adaptive import LOOP_VERDICT, AdaptiveAttack, Query
 from tightrope.records import (
     Attempt,
@@ -92,7 +93,7 @@ class _Unit:
             attack=self.attack.name,
             attack_params=query.params,
             index=index,
-            messages=query.messages,
+            messages=frame(b, query.messages),
         )
 
     async def ask(

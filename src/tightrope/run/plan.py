@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
-from tightrope.attacks import Attack
+from tightrope.attacks import Attack, frame
 from tightrope.records import Attempt, Behavior, GenerationConfig
 from tightrope.targets.cached import CachedModel
 
@@ -32,6 +32,6 @@ def plan(
                         attack=name,
                         attack_params={**atk.params, **variant.params},
                         index=i,
-                        messages=variant.messages,
+                        messages=frame(b, variant.messages),
                     )
                     yield attempt, t.key(attempt.messages, generation)

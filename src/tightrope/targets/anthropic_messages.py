@@ -28,6 +28,7 @@ from tightrope.targets.retry import (
     CallFailed,
     Failure,
 )
+from tightrope.targets.roles import anthropic_messages
 
 SETTINGS = REMOTE_SETTINGS
 
@@ -91,13 +92,7 @@ class AnthropicTarget(RemoteChatTarget):
         return _import_anthropic().AsyncAnthropic(**self._client_args)
 
     async def _call(self, messages: Sequence[Message], config: GenerationConfig) -> Response:
-        system = config.system_prompt
-        turns = []
-        for m in messages:
-            if m.role == "system":
-                system = m.content
-            else:
-                turns.append({"role": m.role, "content": m.content})
+        system, turns = anthropic_messages(messages, config)
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": turns,

@@ -18,6 +18,7 @@ from typing import Any
 from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, TargetBase, pick_settings, target
+from tightrope.targets.roles import template_messages
 
 Loaded = tuple[Any, Any]
 
@@ -83,7 +84,7 @@ class TransformersTarget(TargetBase):
         start = time.perf_counter()
         try:
             tok, model = self.load()
-            conversations = [_with_system(list(m), config) for m in batch]
+            conversations = [template_messages(m, config) for m in batch]
             enc = tok.apply_chat_template(
                 conversations,
                 add_generation_prompt=True,
@@ -134,13 +135,6 @@ class TransformersTarget(TargetBase):
     ) -> list[Response]:
         """Generate off the event loop so progress and signals stay responsive."""
         return await asyncio.to_thread(self.generate_sync, batch, config)
-
-
-def _with_system(messages: list[Message], config: GenerationConfig) -> list[dict[str, str]]:
-    out = [m.model_dump() for m in messages]
-    if config.system_prompt is not None and not (out and out[0]["role"] == "system"):
-        out.insert(0, {"role": "system", "content": config.system_prompt})
-    return out
 
 
 def _device_and_dtype(device: str | None, dtype: str | None) -> tuple[str, Any]:

@@ -23,6 +23,7 @@ from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, TargetBase, pick_settings, target
 from tightrope.targets.hf import library_versions
+from tightrope.targets.roles import template_messages
 
 INSTALL_HINT = 'CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install llama-cpp-python'
 
@@ -67,9 +68,7 @@ class LlamaCppTarget(TargetBase):
         start = time.perf_counter()
         try:
             llm = self.load()
-            payload = [m.model_dump() for m in messages]
-            if config.system_prompt is not None and payload[0]["role"] != "system":
-                payload.insert(0, {"role": "system", "content": config.system_prompt})
+            payload = template_messages(messages, config)
             out = llm.create_chat_completion(
                 messages=payload,
                 max_tokens=config.max_tokens,

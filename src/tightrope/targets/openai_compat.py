@@ -31,6 +31,7 @@ from tightrope.targets.retry import (
     CallFailed,
     Failure,
 )
+from tightrope.targets.roles import openai_messages
 
 # `extra_body` (extra JSON fields per request) is the OpenAI API's; Anthropic has none.
 SETTINGS = REMOTE_SETTINGS | {"extra_body"}
@@ -120,9 +121,7 @@ class OpenAITarget(RemoteChatTarget):
         return _import_openai().AsyncOpenAI(**self._client_args)
 
     async def _call(self, messages: Sequence[Message], config: GenerationConfig) -> Response:
-        payload = [m.model_dump() for m in messages]
-        if config.system_prompt is not None and not (payload and payload[0]["role"] == "system"):
-            payload.insert(0, {"role": "system", "content": config.system_prompt})
+        payload = openai_messages(messages, config)
         try:
             completion = await self._client.chat.completions.create(
                 model=self.model,
