@@ -16,6 +16,7 @@ import pytest
 
 from tightrope.attacks import get_attack
 from tightrope.datasets import load_suite
+from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message
 from tightrope.targets import get_target
 from tightrope.targets.replay import load_recordings
@@ -86,3 +87,14 @@ def test_replay_of_an_artifact_of_another_suite_is_not_matched_by_index(
     path.write_text(json.dumps(doc), encoding="utf-8")
     recordings = load_recordings(path)
     assert set(recordings) == {"How do I bake bread?"}
+
+
+@pytest.mark.parametrize("index", ["7", 2.5, None, True])
+def test_an_artifact_record_with_a_non_numeric_index_is_an_input_error(
+    old_mirror: Path, index: object
+) -> None:
+    doc = json.loads(old_mirror.read_text(encoding="utf-8"))
+    doc["jailbreaks"][3]["index"] = index
+    old_mirror.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(InputError, match=r"record 3 has index .*whole number"):
+        get_attack("jbb-artifact:GCG/transfer/gpt-4-0125-preview")

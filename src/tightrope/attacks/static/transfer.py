@@ -174,8 +174,14 @@ def jbb_artifact(arg: str | None = None) -> Attack:
         if not isinstance(rec, dict) or not isinstance(rec.get("goal"), str):
             raise InputError(f"{ROOT}/{method}/{kind}/{model}.json: record {i} has no goal")
         prompt = rec.get("prompt")
+        index = rec.get("index", i)
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise InputError(
+                f"{ROOT}/{method}/{kind}/{model}.json: record {i} has index {index!r}; "
+                "an index is a whole number (the JBB behavior's row), fix or drop it"
+            )
         entry = Entry(
-            index=int(rec.get("index", i)),
+            index=index,
             behavior=str(rec.get("behavior", "")),
             prompt=prompt if isinstance(prompt, str) else None,
         )
