@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import textwrap
 from collections.abc import Iterable, Sequence
@@ -200,3 +201,15 @@ def test_a_bad_cache_mode_is_one_line_and_writes_nothing(tmp_path: Path) -> None
     )  # fmt: skip
     assert proc.returncode == 2 and "read-write, read-only, off, refresh" in proc.stderr
     assert not (tmp_path / "s").exists()
+
+
+def test_resume_takes_the_cache_mode_of_the_resuming_command(tmp_path: Path) -> None:
+    first = evaluate(target="python:fake_targets:rule", judges=("refusal",), limit=2, out=tmp_path)
+    proc = tightrope(
+        "run", "--resume", first.run_id, "--cache", "refresh", "--max-cost", "5",
+        "--out", str(tmp_path), cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    db = sqlite3.connect(tmp_path / "tightrope.db")
+    [(instrument,)] = db.execute("SELECT instrument FROM runs WHERE run_id = ?", (first.run_id,))
+    assert json.loads(instrument)["cache"]["mode"] == "refresh"

@@ -65,6 +65,9 @@ class RunConfig(BaseModel):
 # Fields of RunConfig left out of a run's fingerprint: they change how a run is carried out, not
 # what it measures, and leaving them out keeps the fingerprints of runs made before they existed.
 NOT_FINGERPRINTED = frozenset({"cache", "max_cost", "run_file"})
+# Options that belong to one session of a run, not to the run: `--resume RUN` takes them from the
+# command that resumes, everything else from the stored config.
+SESSION_OPTIONS = ("cache", "max_cost")
 # Keys of the instrument left out of the fingerprint: `cache_versions` is compared on resume
 # instead (runner.py), `cache` is what the run learned about the cache as it went.
 INSTRUMENT_NOT_FINGERPRINTED = frozenset({"cache_versions", "cache"})

@@ -17,7 +17,7 @@ from tightrope.judges import Judge
 from tightrope.metrics import MetricsTable, judged_table, metrics_table
 from tightrope.records import Record
 from tightrope.run.adaptive import adaptive_stage, loop_usage
-from tightrope.run.config import RunConfig
+from tightrope.run.config import SESSION_OPTIONS, RunConfig
 from tightrope.run.generate import generate_stage
 from tightrope.run.judge import judge_stage
 from tightrope.run.plan import plan
@@ -87,12 +87,15 @@ async def run_async(
     """Run (or resume) an evaluation and return its result; every row lands in the store.
 
     `config` may be already resolved (the CLI resolves once to report bad input early). With
-    `resume`, the stored config of that run is used instead.
+    `resume`, the stored config of that run is used instead, except for the options of this
+    session alone (`SESSION_OPTIONS`: the cache mode and the cost cap), which come from `config`.
     """
     progress = progress or NoProgress()
     if resume is not None:
+        given = config.config if isinstance(config, ResolvedRun) else config
         with opened(out) as store:
-            config = RunConfig.model_validate(store.run(resume).config)
+            stored = RunConfig.model_validate(store.run(resume).config)
+        config = stored.model_copy(update={k: getattr(given, k) for k in SESSION_OPTIONS})
     # Everything that can fail on bad input is checked before the store is created.
     resolved = config if isinstance(config, ResolvedRun) else resolve(config)
     config = resolved.config
