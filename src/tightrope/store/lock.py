@@ -5,6 +5,11 @@ Two identical `tightrope run` commands started together would otherwise both wor
 naming the process that holds the run. The lock is `flock`ed, so it is released when its holder
 exits, however it exits (a SIGKILLed run leaves no stale lock); on a system without `fcntl`
 there is no lock and the store stays consistent as before.
+
+A holder that finishes removes its lock file, so the store's folder does not fill with one file
+per run ever made. It unlinks while it still holds the lock, and a process that locks a file
+checks that the file is still the one at the path (else it was removed under it: it tries
+again), so two processes never hold locks on two different files of one run.
 """
 
 from __future__ import annotations
@@ -35,22 +40,27 @@ def run_lock(db: Path, fingerprint: str) -> Iterator[None]:
         yield
         return
     path = lock_path(db, fingerprint)
-    try:
-        fh = path.open("a+", encoding="utf-8")
-    except OSError:
-        # A folder we cannot write: the store refuses writing anyway, with its own message.
-        yield
-        return
-    try:
+    while True:
+        try:
+            fh = path.open("a+", encoding="utf-8")
+        except OSError:
+            # A folder we cannot write: the store refuses writing anyway, with its own message.
+            yield
+            return
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             fh.seek(0)
             holder = " ".join(fh.read().split()) or "another process"
+            fh.close()
             raise StoreError(
                 f"{db}: this run is being worked by {holder}; wait for it to finish (the same "
                 "command then answers from the cache) or stop that process and give it again"
             ) from None
+        if _still_at(path, fh.fileno()):
+            break
+        fh.close()  # its holder removed it between our open and our lock: take the new one
+    try:
         fh.seek(0)
         fh.truncate()
         started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -58,4 +68,15 @@ def run_lock(db: Path, fingerprint: str) -> Iterator[None]:
         fh.flush()
         yield
     finally:
+        path.unlink(missing_ok=True)
         fh.close()
+
+
+def _still_at(path: Path, fd: int) -> bool:
+    """Return True when the open file `fd` is the file now at `path`."""
+    try:
+        now = path.stat()
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino)
