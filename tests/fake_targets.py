@@ -108,3 +108,19 @@ def roles(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
     return "Sure: " + " ".join(
         m["role"] + (f"/{m['name']}" if "name" in m else "") for m in messages
     )
+
+
+def multiple_choice(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
+    """Answer a multiple-choice prompt by a hash of it: a bare letter, a letter with its option's
+    text, or (one prompt in four) a reply that names no option, which must be an error."""
+    prompt = _prompt(messages)
+    if "Answer with only the letter" not in prompt:
+        return answer_for(prompt)
+    h = hashlib.sha256(prompt.encode()).digest()
+    if h[0] % 4 == 0:
+        return "I would rather not guess about people."
+    letter = "ABC"[h[1] % 3]
+    if h[2] % 2:
+        return letter
+    option = next(ln for ln in prompt.splitlines() if ln.startswith(f"{letter}. "))
+    return option + "\n\nBecause the context says so."

@@ -86,3 +86,38 @@ def test_end_to_end_cli_on_the_embedded_model(model_cache: Path, tmp_path: Path)
     assert again.returncode == 0, again.stderr
     assert "0 model calls, 6 from cache" in again.stdout
     assert "loading" not in again.stderr, "a fully cached rerun never loads the model"
+
+
+def test_helm_safety_suite_on_the_embedded_model(
+    model_cache: Path, tmp_path: Path, shared_data: Path
+) -> None:
+    """`--suite helm-safety --limit 4` on the default target: five benchmarks, one HELM table.
+
+    SmolLM2-135M rarely answers BBQ with a bare letter; such replies are errors, so the error
+    limit is lifted: the test checks the pipeline, not the model.
+    """
+    r = tightrope(
+        "run", "--suite", "helm-safety", "--limit", "4", "--max-tokens", "16",
+        "--judge", "refusal", "--max-error-rate", "1", "--out", "runs",
+        cwd=tmp_path, TIGHTROPE_CACHE_DIR=str(model_cache), TIGHTROPE_DATA_DIR=str(shared_data),
+        COLUMNS="200",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "harmless-base test prompts instead" in r.stderr
+    assert "HELM Safety · embedded:smollm2" in r.stdout
+    for name in ("HarmBench", "SimpleSafetyTests", "BBQ", "XSTest", "Anthropic Red Team"):
+        assert name in r.stdout
+    report = tightrope(
+        "report", "latest", "--out", "runs", "--json", "r.json", cwd=tmp_path,
+        TIGHTROPE_DATA_DIR=str(shared_data),
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    import json
+
+    (helm,) = json.loads((tmp_path / "r.json").read_text())["runs"][0]["helm"]
+    assert helm["complete"] is True
+    counts = {b["benchmark"]: b["n"] + b["errors"] for b in helm["benchmarks"]}
+    assert counts["harmbench"] == counts["simplesafetytests"] == counts["bbq"] == 4
+    assert counts["anthropic-red-team"] == 4 and counts["xstest"] >= 4
+    scores = [b["score"] for b in helm["benchmarks"] if b["score"] is not None]
+    assert all(0.0 <= s <= 1.0 for s in scores)

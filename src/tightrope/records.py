@@ -21,14 +21,20 @@ from pydantic import (
     model_validator,
 )
 
-Side = Literal["harmful", "benign"]
+# `choice`: a multiple-choice item (BBQ, later WMDP), scored by the option the reply names.
+Side = Literal["harmful", "benign", "choice"]
 # `tool`: content a tool or a document returned (a web page, a file, an e-mail) that the model
 # reads in the conversation; each backend sends it in its API's own form (targets/roles.py).
 Role = Literal["system", "user", "assistant", "tool"]
 RefusalLabel = Literal["refusal", "compliance", "partial"]
 HarmLabel = Literal["unsafe", "safe"]
-VerdictLabel = Literal["refusal", "compliance", "partial", "unsafe", "safe", "error"]
-JudgeKind = Literal["refusal", "harm"]
+VerdictLabel = Literal[
+    "refusal", "compliance", "partial", "unsafe", "safe", "correct", "incorrect", "error"
+]
+JudgeKind = Literal["refusal", "harm", "choice"]
+# The one judge of multiple-choice items (judges/choice.py): it alone judges `choice`-side
+# behaviors, and it judges nothing else (`judge_applies`).
+CHOICE_JUDGE = "choice"
 # What a verdict's score means (docs/judges.md, "Scores"): `harm` is in [0, 1], higher is more
 # harmful (StrongREJECT, PAIR's rating rescaled, a harm classifier's P(unsafe)); `refusal` is a
 # probability of refusal (refusal-clf's P(refusal), a refusal panel's mean). Metrics read only
@@ -115,6 +121,23 @@ class Behavior(_Record):
         default=(),
         description="messages sent after the behavior's own turn (Tensor Trust's closing defense)",
     )
+    choices: tuple[Text, ...] | None = Field(
+        default=None, description="the options of a multiple-choice (`choice`-side) item"
+    )
+    answer: int | None = Field(default=None, description="index of the correct option")
+
+    @model_validator(mode="after")
+    def _choice_fields(self) -> Behavior:
+        """A `choice`-side behavior has two or more options and a correct index among them;
+        no other behavior has options."""
+        if self.side == "choice":
+            if not self.choices or len(self.choices) < 2:
+                raise ValueError("a choice-side behavior needs two or more choices")
+            if self.answer is None or not 0 <= self.answer < len(self.choices):
+                raise ValueError("a choice-side behavior needs answer = index of a choice")
+        elif self.choices is not None or self.answer is not None:
+            raise ValueError("only choice-side behaviors have choices and an answer")
+        return self
 
     def model_post_init(self, context: Any, /) -> None:
         """Share what a large suite repeats in every behavior, to halve its memory.
@@ -200,6 +223,9 @@ class Verdict(_Record):
     score_meaning: ScoreMeaning | None = Field(
         default=None, description="what `score` measures; set whenever `score` is"
     )
+    choice: int | None = Field(
+        default=None, description="the option a multiple-choice reply named (kind `choice`)"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -251,6 +277,15 @@ class Judged(NamedTuple):
     harm_label: str | None
     # True when a provider's safety filter stopped the reply (Response.filtered).
     filtered: bool = False
+
+
+def judge_applies(judge: str, side: str) -> bool:
+    """Return True when the judge named `judge` judges behaviors of `side`.
+
+    The choice judge reads multiple-choice replies only; every other judge (refusal, harm)
+    reads the harmful and benign sides only.
+    """
+    return (judge == CHOICE_JUDGE) == (side == "choice")
 
 
 def stable_hash(payload: Any) -> str:

@@ -1,7 +1,8 @@
 """OR-Bench and SimpleSafetyTests loaders on small self-made files in the upstream format.
 
-The real files are not in the pinned data; these stand-ins have the upstream columns and
-category names, with placeholder prompts.
+OR-Bench's files are not in the pinned data; these stand-ins have the upstream columns and
+category names, with placeholder prompts. (SimpleSafetyTests' real file is tested in
+test_ds_helm_suites.py; the stand-in here checks rows and columns.)
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "orbench/or-bench-80k.csv": _orbench_rows("seemingly toxic", 3),
         "orbench/or-bench-hard-1k.csv": _orbench_rows("hard", 2),
         "orbench/or-bench-toxic.csv": _orbench_rows("toxic", 1),
-        "simplesafetytests/sst_test_cases.csv": _csv(
-            ["id", "harm_area", "counter", "category", "prompt"],
+        "simplesafetytests/SimpleSafetyTests - test cases.csv": _csv(
+            ["id", "harm_area", "counter", "category", "prompts_final"],
             [
                 [
                     f"sst_{5 * a + i + 1:03d}",
@@ -87,6 +88,10 @@ def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # The pinned hash of the real hard-1k file cannot match a stand-in: pin the stand-in's.
     digest = hashlib.sha256(files["orbench/or-bench-hard-1k.csv"]).hexdigest()
     monkeypatch.setattr(sources, "ORBENCH_HARD", replace(sources.ORBENCH_HARD, sha256=digest))
+    # SimpleSafetyTests is pinned to the real file (test_ds_helm_suites.py tests it); the
+    # stand-in here tests the loader's handling of rows and columns.
+    sst = sources.SIMPLESAFETYTESTS
+    monkeypatch.setattr(sources, "SIMPLESAFETYTESTS", replace(sst, sha256=None))
     monkeypatch.setenv("TIGHTROPE_DATA_DIR", str(root))
     return root
 
@@ -140,18 +145,18 @@ def test_simplesafetytests_5_harm_areas(mirror: Path) -> None:
     assert {b.category for b in suite.behaviors} == {"S11", "S1", "S2", "S4"}
     assert suite.behaviors[0].id == "simplesafetytests-sst_001"
     assert suite.behaviors[0].meta["prompt_type"] == "Instructions and actions"
-    assert suite.license == "CC-BY-2.0"
+    assert suite.license == "CC-BY-4.0"
 
 
 def test_simplesafetytests_missing_column_is_one_clear_line(mirror: Path) -> None:
-    path = mirror / "simplesafetytests/sst_test_cases.csv"
+    path = mirror / "simplesafetytests/SimpleSafetyTests - test cases.csv"
     path.write_bytes(
         _csv(["id", "harm_area", "category", "text"], [["sst_001", "Child Abuse", "x", "y"]])
     )
     with pytest.raises(InputError) as err:
         load_suite("simplesafetytests")
     assert str(err.value) == (
-        f"{path}:1: missing column 'prompt' (columns: id, harm_area, category, text)"
+        f"{path}:1: missing column 'prompts_final' (columns: id, harm_area, category, text)"
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tightrope.errors import InputError
+from tightrope.multiple_choice import choice_prompt
 from tightrope.records import Behavior, Message
 from tightrope.registry import ATTACKS_GROUP, Registry
 
@@ -17,7 +18,10 @@ CONTEXT_SEPARATOR = "\n\n---\n\n"
 
 
 def behavior_prompt(behavior: Behavior) -> str:
-    """Return the user text for a behavior: HarmBench's `context + separator + request` form."""
+    """Return the user text for a behavior: HarmBench's `context + separator + request` form,
+    or for a multiple-choice item its context, question and lettered options."""
+    if behavior.choices is not None:
+        return choice_prompt(behavior)
     if behavior.context:
         return f"{behavior.context}{CONTEXT_SEPARATOR}{behavior.text}"
     return behavior.text

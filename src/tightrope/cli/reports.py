@@ -65,6 +65,12 @@ def report(
             stdout.print()
         print_tables(stdout, run.tables, run.instrument)
         _print_run_extras(run)
+        helm = run.helm()
+        if helm:
+            from tightrope.report.helm import print_helm
+
+            stdout.print()
+            print_helm(stdout, helm)
         if correct:
             print_corrected(run.tables, run.instrument)
         stdout.print(
@@ -172,6 +178,14 @@ def compare(
         if not allow_mismatch:
             raise typer.Exit(2)
     print_comparison(stdout, comps, max_flips=max_flips)
+    from tightrope.report.helm import print_helm_compare
+
+    helm_a, helm_b = a.helm(), b.helm()
+    if helm_a and helm_b:
+        pick_a = next((h for h in helm_a if target_a in (None, h.target)), helm_a[0])
+        pick_b = next((h for h in helm_b if target_b in (None, h.target)), helm_b[0])
+        stdout.print()
+        print_helm_compare(stdout, pick_a, pick_b)
     if mismatches:
         stderr.print(
             "WARNING: instruments differ; see the warning above before reading these numbers",

@@ -267,7 +267,9 @@ def _execute(config: RunConfig | ResolvedRun, out: Path, resume: str | None) -> 
 def _print_result(result: RunResult) -> None:
     """Print the tables, the attack summary and the panel members' failures of a finished run."""
     from tightrope.judges.panel import panel_failure_lines
+    from tightrope.metrics.helm import NAMES as HELM_SUITES
     from tightrope.report.attack_table import print_attack_summary
+    from tightrope.report.helm import helm_tables, print_helm
     from tightrope.report.terminal import print_tables
 
     print_tables(stdout, result.tables, result.instrument)
@@ -280,6 +282,17 @@ def _print_result(result: RunResult) -> None:
     )
     for line in panel_failure_lines(result.panel_verdicts()):
         stdout.print(line, highlight=False, soft_wrap=True)
+    suites = {str(s.get("name")) for s in result.instrument.get("suites", [])}
+    if suites & set(HELM_SUITES):
+        t = result.tables[0]
+        tables = helm_tables(
+            result.records,
+            [str(x["spec"]) for x in result.instrument.get("targets", [])],
+            refusal_judge=t.refusal_judge,
+            harm_judge=t.harm_judge,
+        )
+        stdout.print()
+        print_helm(stdout, tables)
 
 
 def _print_run_line(result: RunResult, out: Path) -> None:

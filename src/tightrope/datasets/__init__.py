@@ -2,11 +2,14 @@
 
 Importing this package registers every suite: the built-in `starter`, the public benchmarks
 (`harmbench`, `jbb`, `jbb-harmful`, `jbb-benign`, `advbench`, `strongreject`, `xstest`,
-`orbench`, `simplesafetytests`), users' files (`file:PATH`) and Hugging Face datasets
+`orbench`, `simplesafetytests`, `bbq`, `anthropic-red-team`, the `helm-safety` group), users' files (`file:PATH`) and Hugging Face datasets
 (`hf:ORG/NAME`, read with the optional `datasets` library only when loaded).
 """
 
 from tightrope.datasets import advbench as _advbench  # noqa: F401  (each import registers)
+from tightrope.datasets import anthropic_red_team as _red_team  # noqa: F401
+from tightrope.datasets import bbq as _bbq  # noqa: F401
+from tightrope.datasets import groups as _groups  # noqa: F401
 from tightrope.datasets import harmbench as _harmbench  # noqa: F401
 from tightrope.datasets import hf as _hf  # noqa: F401
 from tightrope.datasets import jbb as _jbb  # noqa: F401

@@ -123,6 +123,48 @@ SIMPLESAFETYTESTS: dict[str, str] = {
     "Illegal and Highly Regulated Items": "S2",
     "Scams and Fraud": "S2",
     "Child Abuse": "S4",
+    "Child safety": "S4",
+}
+
+# BBQ measures social bias; every category is about stereotypes of a protected group (S10).
+BBQ: dict[str, str] = {
+    "Age": "S10",
+    "Disability_status": "S10",
+    "Gender_identity": "S10",
+    "Nationality": "S10",
+    "Physical_appearance": "S10",
+    "Race_ethnicity": "S10",
+    "Race_x_SES": "S10",
+    "Race_x_gender": "S10",
+    "Religion": "S10",
+    "SES": "S10",
+    "Sexual_orientation": "S10",
+}
+
+# Anthropic hh-rlhf red-team attempts: the `tags` annotators gave a few transcripts. Weapons
+# there are mostly firearms (S2's weapons crimes, not S9's mass-casualty weapons); Llama Guard 3
+# puts animal abuse and terrorism under S1 and sex trafficking under S3. The tags
+# "N/A - Invalid attempt" and "Other" name no hazard: such prompts are `unspecified`.
+ANTHROPIC_RED_TEAM: dict[str, str] = {
+    "Discrimination & injustice": "S10",
+    "Hate speech & offensive language": "S10",
+    "Violence & incitement": "S1",
+    "Non-violent unethical behavior (e.g. lying, cheating, etc.)": "S2",
+    "Bullying & harassment": "S10",
+    "Theft": "S2",
+    "Soliciting personally identifiable information": "S7",
+    "Soliciting personally identifiable information (PII)": "S7",
+    "Conspiracy theories & misinformation": "S5",
+    "Substance abuse & banned substances": "S2",
+    "Fraud & deception": "S2",
+    "Weapons": "S2",
+    "Adult content": "S12",
+    "Property crime & vandalism": "S2",
+    "Animal abuse": "S1",
+    "Terrorism & organized crime": "S1",
+    "Sexual exploitation & human trafficking": "S3",
+    "Self-harm": "S11",
+    "Child abuse": "S4",
 }
 
 TABLES: dict[str, dict[str, str]] = {
@@ -133,6 +175,8 @@ TABLES: dict[str, dict[str, str]] = {
     "xstest-focus": XSTEST_FOCUS,
     "orbench": ORBENCH,
     "simplesafetytests": SIMPLESAFETYTESTS,
+    "bbq": BBQ,
+    "anthropic-red-team": ANTHROPIC_RED_TEAM,
 }
 
 

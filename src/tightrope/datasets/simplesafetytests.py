@@ -1,8 +1,10 @@
 """SimpleSafetyTests (Vidgen et al. 2023): 100 clearly harmful prompts in 5 harm areas.
 
-The file is `sst_test_cases.csv` of the Hugging Face dataset Bertievidgen/SimpleSafetyTests
-(columns `id`, `harm_area`, `counter`, `category`, `prompt`; `category` is the prompt type,
-"Information and advice seeking" or "Instructions and actions", kept in `meta`).
+The file is `SimpleSafetyTests - test cases.csv` of the GitHub repository bertiev/SimpleSafetyTests
+(columns `id`, `harm_area`, `counter`, `category`, `prompts_final`; `category` is the prompt type,
+"Information and advice seeking" or "Instructions and actions", kept in `meta`). The Hugging
+Face copy HELM reads (Bertievidgen/SimpleSafetyTests) has the same 100 prompts in a `prompt`
+column; this loader reads the GitHub file, pinned by commit and SHA-256.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ from tightrope.datasets._base import DatasetInfo, Suite, dataset, make_suite
 from tightrope.datasets.mapping import map_category
 from tightrope.records import Behavior
 
-COLUMNS = ("id", "harm_area", "category", "prompt")
+COLUMNS = ("id", "harm_area", "category", "prompts_final")
 
 INFO = DatasetInfo(
     rows="100 harmful (5 harm areas x 20)",
-    license="CC-BY-2.0",
+    license="CC-BY-4.0",
     citation="Vidgen et al., SimpleSafetyTests: a Test Suite for Identifying Critical Safety "
     "Risks in Large Language Models, 2023 (arXiv:2311.08370)",
-    url="https://huggingface.co/datasets/Bertievidgen/SimpleSafetyTests",
+    url="https://github.com/bertiev/SimpleSafetyTests",
     files=("simplesafetytests",),
 )
 
@@ -44,7 +46,7 @@ def simplesafetytests() -> Suite:
         behaviors.append(
             Behavior(
                 id=f"simplesafetytests-{raw_id}",
-                text=table.text(row, "prompt"),
+                text=table.text(row, "prompts_final"),
                 side="harmful",
                 category=map_category("simplesafetytests", area, where=table.where(row)),
                 source_category=area,

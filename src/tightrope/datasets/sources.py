@@ -2,7 +2,8 @@
 
 URLs name a full commit (GitHub) or revision (Hugging Face), so the bytes cannot drift; the
 SHA-256 values were computed from byte-identical copies of those files. Where no copy was at
-hand to hash (OR-Bench 80k and toxic, SimpleSafetyTests) the hash is None: the file is trusted
+hand to hash (OR-Bench 80k and toxic, BBQ's five categories missing from shared/data,
+hh-rlhf's red-team attempts) the hash is None: the file is trusted
 on first download and its hash recorded then (see remote.py and docs/datasets.md).
 """
 
@@ -21,7 +22,13 @@ ADVBENCH_REV = "098262edf85f807224e70ecd87b9d83716bf6b73"
 STRONGREJECT_REV = "f7cad6c17e624e21d8df2278e918ae1dddb4cb56"
 XSTEST_REV = "d7bb5bd738c1fcbc36edd83d5e7d1b71a3e2d84d"
 ORBENCH_REV = "e36d8b80e81837c8a8f264bbb2a49f1b32c7e272"
-SST_REV = "8187ed7ecec4540322fdb786bf66de0fcd9f6691"
+SST_REV = "d7aee9a9422a5a5488f478fd79c2479c891c0f3b"
+BBQ_REV = "bea11bd97d79217245b5871acd247b9d6eb24598"
+HH_RLHF_REV = "354e5c3cb8960630860dd5774a6ac2a58313bf4d"
+# The Hugging Face revision of Anthropic/hh-rlhf that HELM Safety pins for red-team-attempts.
+HH_RLHF_HF_REV = "09be8c5bbc57cb3887f3a9732ad6aa7ec602a1fa"
+# hh-rlhf keeps its data in Git LFS: raw.githubusercontent.com serves only the LFS pointer.
+_GITHUB_LFS = "https://media.githubusercontent.com/media"
 
 
 def _pin(dataset: str, path: str, url: str, revision: str, sha256: str | None) -> RemoteFile:
@@ -93,9 +100,49 @@ ORBENCH_HARD = _orbench(
 ORBENCH_TOXIC = _orbench("or-bench-toxic.csv", None)
 SIMPLESAFETYTESTS = _pin(
     "simplesafetytests",
-    "simplesafetytests/sst_test_cases.csv",
-    f"{_HF}/Bertievidgen/SimpleSafetyTests/resolve/{SST_REV}/sst_test_cases.csv",
+    "simplesafetytests/SimpleSafetyTests - test cases.csv",
+    f"{_GITHUB}/bertiev/SimpleSafetyTests/{SST_REV}/SimpleSafetyTests%20-%20test%20cases.csv",
     SST_REV,
+    "6d95a1301e0d0f3a3c4cf5392f4afff11ad6e3066f95d23aaa138d44aedf986c",
+)
+
+# BBQ's eleven category files; the six in shared/data are pinned by hash, the other five are
+# trusted on first download (no copy was at hand to hash).
+BBQ_HASHES: dict[str, str | None] = {
+    "Age": "46e805b3fc2d8cbd26eeb8e8430d98cf7b2dc9c83574ff3674e8ce4f0fca2a60",
+    "Disability_status": "375d40d9b71f056150264445ec189b13934998f3f49a1e311aa7578eb3b45e5f",
+    "Gender_identity": None,
+    "Nationality": "a583e74666aec0341ded8aa3983e7cad694eb24de72c254d28b2df3035720090",
+    "Physical_appearance": "e48d7e13508565f4801574e611043470c25c95a0a62af3699cb5ee7cb02608fb",
+    "Race_ethnicity": None,
+    "Race_x_SES": None,
+    "Race_x_gender": None,
+    "Religion": "cb9555f9f3454a52cd2df85956b59bd7fcca5aa922c8527693b1164d08417616",
+    "SES": None,
+    "Sexual_orientation": "2c71036b9e7584fe589c42aef32c1a42bc01b9a5e9b1b8704342630cdb08cefd",
+}
+BBQ: dict[str, RemoteFile] = {
+    cat: _pin(
+        "bbq",
+        f"bbq/{cat}.jsonl",
+        f"{_GITHUB}/nyu-mll/BBQ/{BBQ_REV}/data/{cat}.jsonl",
+        BBQ_REV,
+        sha256,
+    )
+    for cat, sha256 in BBQ_HASHES.items()
+}
+HH_HARMLESS_BASE = _pin(
+    "anthropic-red-team",
+    "hh_rlhf/harmless-base-test.jsonl.gz",
+    f"{_GITHUB_LFS}/anthropics/hh-rlhf/{HH_RLHF_REV}/harmless-base/test.jsonl.gz",
+    HH_RLHF_REV,
+    "ebfaaed21162a4de120ae85366075b34425e2a6303fac59b99555002f7016f03",
+)
+HH_RED_TEAM = _pin(
+    "anthropic-red-team",
+    "hh_rlhf/red_team_attempts.jsonl.gz",
+    f"{_HF}/Anthropic/hh-rlhf/resolve/{HH_RLHF_HF_REV}/red-team-attempts/red_team_attempts.jsonl.gz",
+    HH_RLHF_HF_REV,
     None,
 )
 
@@ -113,6 +160,9 @@ ALL_FILES: tuple[RemoteFile, ...] = (
     ORBENCH_HARD,
     ORBENCH_TOXIC,
     SIMPLESAFETYTESTS,
+    *BBQ.values(),
+    HH_HARMLESS_BASE,
+    HH_RED_TEAM,
 )
 
 

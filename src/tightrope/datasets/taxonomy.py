@@ -25,6 +25,11 @@ CATEGORIES: dict[str, str] = {
     "S14": "Code Interpreter Abuse",
 }
 
+# The category of a behavior whose dataset gives none (most of Anthropic's red-team attempts,
+# every harmless-base prompt). Not a hazard code: it is never sent to a judge (Llama Guard's
+# list is CATEGORIES), and reports show it by this name after S1-S14.
+UNSPECIFIED = "unspecified"
+
 
 def category_name(code: str) -> str:
     """Return the human name of a taxonomy code ('S1' -> 'Violent Crimes')."""

@@ -4,12 +4,13 @@ judge panels, and the judge registry.
 Importing this package registers the built-in judges (``gcg-strings``, ``jbb-strings``,
 ``xstest-strings``, ``refusal``, ``refusal-clf``, and the LLM judges ``harmbench-cls``,
 ``jbb-jailbreak``, ``jbb-refusal``, ``strongreject``, ``xstest-3class``, ``llamaguard3``,
-``pair-rating``); look them up with ``get_judge(name, **settings)``. Heavy libraries load only
+``pair-rating``, and ``choice``, the parse of multiple-choice answers); look them up with ``get_judge(name, **settings)``. Heavy libraries load only
 when a judge that needs them is used.
 """
 
 from __future__ import annotations
 
+from tightrope.judges import choice as choice
 from tightrope.judges import clf as clf
 from tightrope.judges import prompts as prompts
 from tightrope.judges import refusal as refusal
@@ -30,6 +31,7 @@ __all__ = [
     "JudgeItem",
     "Panel",
     "TextJudge",
+    "choice",
     "clf",
     "get_judge",
     "judge",

@@ -1,7 +1,8 @@
 """Which records failed, counted one way (invariant 1: errors are counted, never outcomes).
 
 A record is failed when its generation failed (no response, or a response that is not ok) or,
-with a usable response, when any of the run's judges returned `error` or gave no verdict. A
+with a usable response, when any of the run's judges that applies to it (the choice judge to
+multiple-choice items, the others to the rest) returned `error` or gave no verdict. A
 record is counted once, under its generation when that failed. `--max-error-rate`, the `err`
 and `failed` columns of the reports and the store's `Store.failed_attempts` all mean this.
 """
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from tightrope.records import Record
+from tightrope.records import Record, judge_applies
 
 Failure = Literal["generation", "judge"]
 
@@ -21,7 +22,8 @@ def failure(record: Record, judge_names: Sequence[str]) -> Failure | None:
     """Return why a record failed ('generation' or 'judge'), or None when it did not."""
     if record.response is None or not record.response.ok:
         return "generation"
-    if any(n not in record.verdicts or not record.verdicts[n].ok for n in judge_names):
+    names = [n for n in judge_names if judge_applies(n, record.behavior.side)]
+    if any(n not in record.verdicts or not record.verdicts[n].ok for n in names):
         return "judge"
     return None
 

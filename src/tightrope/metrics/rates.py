@@ -231,9 +231,10 @@ def judged_table(
     """Return the metrics table of one target and attack from `Judged` rows (others skipped).
 
     The labels in `rows` must be those of `refusal_judge` and `harm_judge`; the names are
-    carried into the table so every figure names the judge behind it.
+    carried into the table so every figure names the judge behind it. Multiple-choice rows
+    (side `choice`) have their own metrics (metrics/bbq.py) and are left out.
     """
-    mine = [j for j in rows if j.target == target and j.attack == attack]
+    mine = [j for j in rows if j.target == target and j.attack == attack and j.side != "choice"]
     by_cat: dict[str, list[Judged]] = defaultdict(list)
     for j in mine:
         by_cat[j.category].append(j)

@@ -80,10 +80,50 @@ def _tables_for(rule: Rule, run: LoadedRun) -> list[MetricsTable]:
     ]
 
 
+def _check_helm(rule: Rule, run: LoadedRun) -> list[Check]:
+    """Return the checks of a `helm_safety` rule: the mean (category all) or one benchmark's
+    score of each matching target, judged on its bootstrap interval (attack direct)."""
+    tables = [t for t in run.helm() if rule.target in ("*", t.target)]
+    if rule.attack not in ("*", "direct") or not tables:
+        return [
+            Check(rule, rule.target, rule.attack, rule.category, "no data", False,
+                  "the run has no HELM benchmark for that target (attack direct)")
+        ]  # fmt: skip
+    checks = []
+    for t in tables:
+        if rule.category == "all":
+            value, low, high, n = t.mean, t.low, t.high, sum(r.n for r in t.rows)
+        else:
+            row = next((r for r in t.rows if r.benchmark == rule.category), None)
+            if row is None:
+                checks.append(
+                    Check(rule, t.target, "direct", rule.category, "no data", False,
+                          f"the run has no {rule.category} behaviors")
+                )  # fmt: skip
+                continue
+            value, low, high, n = row.score, row.low, row.high, row.n
+        observed = f"{value:.3f} [{low:.3f}, {high:.3f}] n={n}"
+        reasons = []
+        if n < max(rule.min_n, 1) or math.isnan(low):
+            reasons.append(f"n={n} below min_n {max(rule.min_n, 1)}")
+        if rule.min is not None and low < rule.min:
+            reasons.append(f"CI low {low:.3f} < {rule.min:.3f}")
+        if rule.max is not None and high > rule.max:
+            reasons.append(f"CI high {high:.3f} > {rule.max:.3f}")
+        checks.append(
+            Check(rule, t.target, "direct", rule.category, observed, not reasons,
+                  "; ".join(reasons) or "ok")
+        )  # fmt: skip
+    return checks
+
+
 def evaluate_policy(policy: Policy, run: LoadedRun) -> list[Check]:
     """Return every check of `policy` on `run`, in rule order."""
     checks: list[Check] = []
     for rule in policy.rules:
+        if rule.metric == "helm_safety":
+            checks += _check_helm(rule, run)
+            continue
         tables = _tables_for(rule, run)
         if not tables:
             checks.append(

@@ -18,6 +18,8 @@ from pathlib import Path
 from tightrope._version import __version__
 from tightrope.metrics.rates import Rate
 from tightrope.report.corrected import NOTE, TableCorrections, report_corrections
+from tightrope.report.helm import NOTE as HELM_NOTE
+from tightrope.report.helm import helm_html
 from tightrope.report.html_samples import samples_html
 from tightrope.report.html_sections import (
     corrections_html,
@@ -94,6 +96,19 @@ def cards_html(series: Sequence[Series]) -> str:
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
+def helm_section(runs: Sequence[LoadedRun]) -> list[str]:
+    """Return the HELM Safety section, or nothing when no run holds a HELM benchmark."""
+    tables = [t for run in runs for t in run.helm()]
+    if not tables:
+        return []
+    return [
+        '<section id="helm"><h2>HELM Safety</h2>',
+        f'<p class="lead">{escape(HELM_NOTE)}</p>',
+        helm_html(tables),
+        "</section>",
+    ]
+
+
 def render_html(
     runs: Sequence[LoadedRun],
     *,
@@ -168,6 +183,7 @@ def render_html(
         "no usable prompt.</p>",
         heatmap_html(series),
         "</section>",
+        *helm_section(runs),
         '<section id="attacks"><h2>Attack success by attack</h2>',
         '<p class="lead">ASR over all categories per attack, with 95% intervals. Lower is '
         "better.</p>",

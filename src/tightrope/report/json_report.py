@@ -19,6 +19,7 @@ from tightrope.report.corrected import (
     TableCorrections,
     report_corrections,
 )
+from tightrope.report.helm import helm_json
 from tightrope.report.loader import LoadedRun
 
 RATE_NAMES = ("asr", "not_unsafe", "refusal_rate", "not_overrefuse")
@@ -132,6 +133,7 @@ def run_json(run: LoadedRun, corrected: Sequence[TableCorrections] | None = None
         "errors": run.error_counts(),
         "tables": [table_json(t) for t in run.tables],
         "corrected": corrections_json(corrected),
+        "helm": helm_json(run.helm()),
     }
 
 

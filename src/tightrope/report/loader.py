@@ -13,8 +13,10 @@ from typing import Any
 
 from tightrope.errors import InputError
 from tightrope.metrics.errors import error_counts
+from tightrope.metrics.helm import HelmTable
 from tightrope.metrics.rates import MetricsTable, NoRefusalJudge, metrics_table, primary_judges
 from tightrope.records import Record
+from tightrope.report.helm import helm_tables
 from tightrope.store import STORE_FILENAME, RunInfo, Store
 
 
@@ -52,6 +54,12 @@ class LoadedRun:
     def attacks(self) -> list[str]:
         """Attack names of the run, `direct` first."""
         return [str(a) for a in self.info.config.get("attacks", ["direct"])]
+
+    def helm(self) -> list[HelmTable]:
+        """Return the HELM Safety table of each target that ran a HELM benchmark (report/helm.py)."""
+        return helm_tables(
+            self.records, self.targets, refusal_judge=self.refusal_judge, harm_judge=self.harm_judge
+        )
 
     def error_counts(self) -> dict[str, int]:
         """Return counts of records, failed or missing generations, and judge errors.

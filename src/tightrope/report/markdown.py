@@ -20,6 +20,7 @@ from tightrope.report.corrected import (
     pct,
     report_corrections,
 )
+from tightrope.report.helm import helm_markdown
 from tightrope.report.loader import LoadedRun
 from tightrope.report.terminal import format_ci, format_value
 
@@ -153,6 +154,7 @@ def render_markdown(
             ]
         for t in run.tables:
             lines += _table_md(t)
+        lines += helm_markdown(run.helm())
         lines += ["### ASR per attack", "", *_attacks_md(run)]
         lines += [
             "### Judge-error-corrected rates",

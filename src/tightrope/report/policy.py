@@ -9,6 +9,9 @@ rules:
   - metric: asr
     attack: "*"              # every attack of the run (default) or one attack name
     max: 0.10                # the 95% interval's UPPER bound must not exceed 0.10
+  - metric: helm_safety      # HELM Safety score (report/helm.py), attack direct
+    category: all            # all = the mean over the benchmarks, or one: harmbench, bbq, ...
+    min: 0.90
 ```
 
 Thresholds are judged on interval bounds, never on point estimates. Every problem in a policy
@@ -26,8 +29,10 @@ import yaml
 from tightrope import yamlsafe
 from tightrope.datasets.taxonomy import CATEGORIES
 from tightrope.errors import InputError
+from tightrope.metrics.helm import BENCHMARKS
 
-METRICS = ("not_unsafe", "not_overrefuse", "asr", "refusal_rate", "error_rate")
+METRICS = ("not_unsafe", "not_overrefuse", "asr", "refusal_rate", "error_rate", "helm_safety")
+HELM_CATEGORIES = ("all", *(b for b, _ in BENCHMARKS))
 RULE_KEYS = ("metric", "category", "attack", "target", "min", "max", "min_n")
 TOP_KEYS = ("name", "rules")
 
@@ -116,7 +121,14 @@ def _rule(loader: yaml.SafeLoader, node: yaml.Node, index: int) -> Rule:
     if metric == "error_rate" and "min" in fields:
         raise _Err(lines["min"], f"rule {index}: error_rate takes max only")
     category = str(fields.get("category", "all"))
-    if category not in CATEGORIES and category not in ("all", "each"):
+    if metric == "helm_safety":
+        if category not in HELM_CATEGORIES:
+            raise _Err(
+                lines["category"],
+                f"rule {index}: helm_safety category {category!r} is not one of "
+                f"{', '.join(HELM_CATEGORIES)}",
+            )
+    elif category not in CATEGORIES and category not in ("all", "each"):
         raise _Err(
             lines["category"],
             f"rule {index}: unknown category {category!r}; valid: S1..S14, all, each",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tightrope.judges import Judge, JudgeItem
+from tightrope.records import CHOICE_JUDGE
 from tightrope.run.progress import Progress
 from tightrope.store import Store
 
@@ -21,8 +22,14 @@ JUDGE_BATCH = 256
 async def judge_stage(
     store: Store, run_id: str, judges: Mapping[str, Judge], progress: Progress
 ) -> None:
-    """Judge every successful response that a configured judge has not judged yet."""
-    work = {name: store.unjudged_rowids(run_id, name) for name in judges}
+    """Judge every successful response that a configured judge has not judged yet.
+
+    The choice judge reads multiple-choice replies only, every other judge the rest
+    (`records.judge_applies`).
+    """
+    work = {
+        name: store.unjudged_rowids(run_id, name, choice=name == CHOICE_JUDGE) for name in judges
+    }
     progress.start("judging", sum(len(v) for v in work.values()))
     for name, rowids in work.items():
         j = judges[name]

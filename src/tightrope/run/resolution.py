@@ -16,13 +16,14 @@ from tightrope._version import __version__
 from tightrope.attacks import Attack, get_attack
 from tightrope.attacks.adaptive import AdaptiveAttack
 from tightrope.datasets import Suite, load_suite
+from tightrope.datasets.groups import expand_suites
 from tightrope.errors import InputError
-from tightrope.judges import Judge
+from tightrope.judges import Judge, get_judge
 from tightrope.judges.build import build_judges
 from tightrope.judges.panel import check_combine
 from tightrope.metrics import NoRefusalJudge
 from tightrope.metrics import primary_judges as metrics_primary_judges
-from tightrope.records import stable_hash
+from tightrope.records import CHOICE_JUDGE, stable_hash
 from tightrope.run.budget import CostBudget
 from tightrope.run.config import (
     INSTRUMENT_NOT_FINGERPRINTED,
@@ -143,11 +144,12 @@ def load_suites(config: RunConfig) -> list[Suite]:
     """Load every suite of the config, applying --sample then --limit to each; ids unique overall.
 
     `--sample N` draws a stratified sample by category that keeps pairs together
-    (datasets/sampling.py); `--limit N` then keeps the first N behaviors and their twins.
+    (datasets/sampling.py); `--limit N` then keeps the first N behaviors and their twins. A
+    suite group (`helm-safety`) is expanded first, so each member is sampled and limited.
     """
     suites = [
         load_suite(name).sample(config.sample, seed=config.sample_seed).limit(config.limit)
-        for name in config.suites
+        for name in expand_suites(config.suites)[0]
     ]
     seen: dict[str, str] = {}
     for s in suites:
@@ -189,6 +191,10 @@ def resolve(config: RunConfig, *, notify: Callable[[str], None] | None = None) -
             notices.append(notice)
             if notify is not None:
                 notify(notice)
+    for note in expand_suites(config.suites)[1]:
+        notices.append(note)
+        if notify is not None:
+            notify(note)
     config = config.model_copy(
         update={"attacks": with_baseline(config.attacks), "judges": tuple(judge_names)}
     )
@@ -231,10 +237,15 @@ def resolve(config: RunConfig, *, notify: Callable[[str], None] | None = None) -
     budget = None
     if config.max_cost is not None:
         budget = CostBudget(config.max_cost, load_prices(), models)
+    suites = load_suites(config)
+    if CHOICE_JUDGE not in judges and any(b.side == "choice" for s in suites for b in s.behaviors):
+        # Multiple-choice items are judged by the parse of their answer, whatever --judge says.
+        judges[CHOICE_JUDGE] = get_judge(CHOICE_JUDGE)
+        config = config.model_copy(update={"judges": (*config.judges, CHOICE_JUDGE)})
     return ResolvedRun(
         budget=budget,
         config=config,
-        suites=load_suites(config),
+        suites=suites,
         models=models,
         static_attacks=static,
         adaptive_attacks=adaptive,

@@ -15,7 +15,7 @@ from typing import Any
 
 from tightrope.judges import Judge
 from tightrope.metrics import MetricsTable, judged_table, metrics_table
-from tightrope.records import Record
+from tightrope.records import Record, judge_applies
 from tightrope.run.adaptive import adaptive_stage, loop_usage
 from tightrope.run.config import SESSION_OPTIONS, RunConfig
 from tightrope.run.generate import generate_stage
@@ -169,7 +169,11 @@ async def _run_locked(
     calls, hits = resolved.calls()
     tables = aggregate_stored(store, run_id, resolved)
     total = store.counts(run_id)["attempts"]
-    errors = store.failed_attempts(run_id, list(resolved.judges))
+    errors = store.failed_attempts(
+        run_id,
+        [n for n in resolved.judges if judge_applies(n, "harmful")],
+        choice_judges=[n for n in resolved.judges if judge_applies(n, "choice")],
+    )
     usage = usage_totals("target", store.usage_rows(run_id), load_prices())
     cache_use = cache_record(config, store.counts(run_id), calls, hits)
     store.annotate_run(run_id, "cache", cache_use)

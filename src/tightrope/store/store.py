@@ -265,17 +265,24 @@ class Store(CacheTable):
         """Return (attempt id, behavior, response) for successful responses lacking a verdict."""
         return self.judge_items_at(self.unjudged_rowids(run_id, judge))
 
-    def unjudged_rowids(self, run_id: str, judge: str) -> list[int]:
+    def unjudged_rowids(self, run_id: str, judge: str, *, choice: bool | None = None) -> list[int]:
         """Return the attempt rowids of successful responses that `judge` has not judged.
 
         Replies a provider's filter stopped are not judged: the rates count them directly.
+        `choice` True keeps only `choice`-side behaviors, False only the others, None all.
         """
+        side = ""
+        if choice is not None:
+            side = (
+                "AND (SELECT json_extract(b.data, '$.side') = 'choice' FROM behaviors b "
+                f"WHERE b.run_id=a.run_id AND b.behavior_id=a.behavior_id) = {int(choice)} "
+            )
         rows = self._conn.execute(
             "SELECT a.rowid FROM responses r "
             "JOIN attempts a ON a.run_id=r.run_id AND a.attempt_id=r.attempt_id "
             "LEFT JOIN verdicts v ON v.run_id=r.run_id AND v.attempt_id=r.attempt_id "
             "AND v.judge=? WHERE r.run_id=? AND r.ok=1 AND v.judge IS NULL "
-            f"AND {_NOT_FILTERED} ORDER BY a.rowid",
+            f"AND {_NOT_FILTERED} {side}ORDER BY a.rowid",
             (judge, run_id),
         )
         return [int(r[0]) for r in rows]
@@ -376,19 +383,34 @@ class Store(CacheTable):
                 filtered=bool(filtered),
             )
 
-    def failed_attempts(self, run_id: str, judges: Sequence[str]) -> int:
-        """Return how many attempts failed: no ok response, or a judge's error or missing verdict."""
-        marks = ",".join("?" * len(judges))
-        judged_ok = (
-            f"(SELECT COUNT(*) FROM verdicts v WHERE v.run_id=a.run_id "
-            f"AND v.attempt_id=a.attempt_id AND v.judge IN ({marks}) "
-            "AND json_extract(v.data, '$.label') != 'error')"
+    def failed_attempts(
+        self, run_id: str, judges: Sequence[str], *, choice_judges: Sequence[str] = ()
+    ) -> int:
+        """Return how many attempts failed: no ok response, or a judge's error or missing verdict.
+
+        `judges` must judge every attempt of the harmful and benign sides, `choice_judges` every
+        attempt of a `choice`-side (multiple-choice) behavior.
+        """
+
+        def judged_ok(names: Sequence[str]) -> str:
+            marks = ",".join("?" * len(names))
+            return (
+                f"(SELECT COUNT(*) FROM verdicts v WHERE v.run_id=a.run_id "
+                f"AND v.attempt_id=a.attempt_id AND v.judge IN ({marks}) "
+                "AND json_extract(v.data, '$.label') != 'error')"
+            )
+
+        is_choice = (
+            "(SELECT json_extract(b.data, '$.side') = 'choice' FROM behaviors b "
+            "WHERE b.run_id=a.run_id AND b.behavior_id=a.behavior_id)"
         )
         row = self._conn.execute(
             "SELECT COUNT(*) FROM attempts a LEFT JOIN responses r "
             "ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
-            f"WHERE a.run_id=? AND (r.ok IS NOT 1 OR ({_NOT_FILTERED} AND {judged_ok} < ?))",
-            (run_id, *judges, len(judges)),
+            f"WHERE a.run_id=? AND (r.ok IS NOT 1 OR ({_NOT_FILTERED} AND "
+            f"CASE WHEN {is_choice} THEN {judged_ok(choice_judges)} < ? "
+            f"ELSE {judged_ok(judges)} < ? END))",
+            (run_id, *choice_judges, len(choice_judges), *judges, len(judges)),
         ).fetchone()
         return int(row[0])
 
