@@ -42,6 +42,17 @@ async def slow_logged(messages: list[dict[str, str]], config: dict[str, Any]) ->
     return answer_for(prompt)
 
 
+async def slow_logged_pid(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
+    """As `slow_logged`, each log line also naming the process that made the call."""
+    prompt = _prompt(messages)
+    log = os.environ.get("TIGHTROPE_TEST_CALL_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"{hashlib.sha256(prompt.encode()).hexdigest()[:16]} {os.getpid()}\n")
+    await asyncio.sleep(float(os.environ.get("TIGHTROPE_TEST_DELAY", "0.05")))
+    return answer_for(prompt)
+
+
 def flaky(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
     """Fail for every prompt whose hash is divisible by 4; answer the rest by `answer_for`."""
     prompt = _prompt(messages)

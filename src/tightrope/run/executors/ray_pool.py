@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -81,24 +82,25 @@ class RayExecutor:
 
     def _ray(self) -> Any:
         """Return `ray`, connected: to ADDRESS, to the cluster already joined, or to a new
-        local one (on 127.0.0.1, stopped by `aclose`)."""
+        local one (this machine's, stopped by `aclose`)."""
         ray = ray_module()
         if not ray.is_initialized():
+            # tightrope's own settings (TIGHTROPE_DATA_DIR, TIGHTROPE_PRICES, ...) follow the
+            # driver to the workers; API keys do not: each node reads its own environment.
+            forwarded = {k: v for k, v in os.environ.items() if k.startswith("TIGHTROPE_")}
             options: dict[str, Any] = {
                 "logging_level": "ERROR",
                 "log_to_driver": False,
                 "configure_logging": False,
+                "runtime_env": {"env_vars": forwarded} if forwarded else None,
             }
             try:
                 if self.address:
                     ray.init(address=self.address, **options)
                 else:
-                    ray.init(
-                        num_cpus=self.workers,
-                        include_dashboard=False,
-                        _node_ip_address="127.0.0.1",
-                        **options,
-                    )
+                    # A cluster of this machine only; Ray resolves 127.0.0.1 to the machine's
+                    # address and its servers listen on every interface (docs/scaling.md).
+                    ray.init(num_cpus=self.workers, include_dashboard=False, **options)
                     self._started_cluster = True
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = self.address or "a local cluster"
