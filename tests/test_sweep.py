@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from clihelp import cli_env
+from clihelp import TESTS, cli_env
 from clihelp import tightrope as run_cli
 from tightrope.errors import InputError
 from tightrope.run.sweep_file import load_sweep_file
@@ -262,3 +262,34 @@ def kill_and_resume(tmp_path: Path, *extra: str) -> None:
 
 def test_driver_killed_sweep_resumes(tmp_path: Path) -> None:
     kill_and_resume(tmp_path)
+
+
+def test_ray_executor_without_ray_says_how_to_install(tmp_path: Path) -> None:
+    """With Ray not importable, `--executor ray` exits 2 naming the extra; nothing is written."""
+    blocker = tmp_path / "blocked" / "ray"
+    blocker.mkdir(parents=True)
+    write(blocker / "__init__.py", "raise ImportError(\"No module named 'ray'\")\n")
+    path = grid(tmp_path)
+    env_path = os.pathsep.join([str(blocker.parent), str(TESTS), os.environ.get("PYTHONPATH", "")])
+    done = run_cli(
+        "sweep", str(path), "--executor", "ray", "--out", "out", cwd=tmp_path, PYTHONPATH=env_path
+    )
+    assert done.returncode == 2
+    assert "pip install 'tightrope[ray]'" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_help_does_not_import_ray(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from tightrope.cli.app import app\n"
+        "for args in (['--help'], ['sweep', '--help']):\n"
+        "    assert CliRunner().invoke(app, args).exit_code == 0\n"
+        "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=cli_env(), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
