@@ -9,6 +9,8 @@ Inspect AI runs alone take about half an hour). The differences (default -> full
 
   * remote_throughput: 500 prompts -> 2,000; Inspect AI at concurrency 64 and 0 ms latency
     only -> at every concurrency and latency;
+  * ray_throughput: 500 prompts and a cold start at 20 -> 2,000 prompts, cold starts at 20 and
+    200 (each cold Ray run starts and stops a local cluster: about 13 s on 2 cores);
   * judge_throughput: refusal-clf on 200 responses -> 100,000 (the other judges: 100,000);
   * cli_walltime: adds 5 whole default runs (about 3 minutes each);
   * embedded_throughput, gcg_speed, pair_speed: smaller workloads -> those of docs/benchmarks.md;
@@ -57,6 +59,13 @@ BENCHMARKS = (
         ),
         ("--prompts", "2000", "--concurrency", "64", "256", "--latency", "0", "0.05",
          "--repeats", "5"),
+    ),
+    Bench(
+        "ray_throughput",
+        ("--prompts", "500", "--concurrency", "64", "--workers", "2", "--repeats", "5",
+         "--small", "20"),
+        ("--prompts", "2000", "--concurrency", "64", "--workers", "2", "--repeats", "5",
+         "--small", "20", "200"),
     ),
     Bench(
         "resume_cost",

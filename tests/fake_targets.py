@@ -32,12 +32,31 @@ def rule(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
 
 
 async def slow_logged(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
-    """Log the call to $TIGHTROPE_TEST_CALL_LOG, wait $TIGHTROPE_TEST_DELAY s, then answer."""
+    """Log the call to $TIGHTROPE_TEST_CALL_LOG, wait $TIGHTROPE_TEST_DELAY s, then answer.
+
+    With $TIGHTROPE_TEST_GATE set to a path, it also waits until that file exists (at most a
+    minute), so a test decides when the run may finish, however slow the machine is.
+    """
     prompt = _prompt(messages)
     log = os.environ.get("TIGHTROPE_TEST_CALL_LOG")
     if log:
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(hashlib.sha256(prompt.encode()).hexdigest()[:16] + "\n")
+    await asyncio.sleep(float(os.environ.get("TIGHTROPE_TEST_DELAY", "0.05")))
+    gate = os.environ.get("TIGHTROPE_TEST_GATE")
+    deadline = time.monotonic() + 60
+    while gate and not os.path.exists(gate) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return answer_for(prompt)
+
+
+async def slow_logged_pid(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
+    """As `slow_logged`, each log line also naming the process that made the call."""
+    prompt = _prompt(messages)
+    log = os.environ.get("TIGHTROPE_TEST_CALL_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"{hashlib.sha256(prompt.encode()).hexdigest()[:16]} {os.getpid()}\n")
     await asyncio.sleep(float(os.environ.get("TIGHTROPE_TEST_DELAY", "0.05")))
     return answer_for(prompt)
 

@@ -7,7 +7,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -123,13 +122,14 @@ def test_every_sqlite_error_becomes_a_store_error(tmp_path: Path) -> None:
 def test_a_second_identical_run_says_which_process_holds_it(tmp_path: Path) -> None:
     slow = ("run", "--judge", "refusal", "--target", "python:fake_targets:slow_logged")
     args = [sys.executable, "-m", "tightrope", *slow, "--limit", "4", "--out", "runs"]
-    env = cli_env(TIGHTROPE_TEST_DELAY="1.5")
+    # The first run's calls wait for the gate file, so it holds the run until the test opens it.
+    gate = tmp_path / "gate"
+    env = cli_env(TIGHTROPE_TEST_DELAY="0", TIGHTROPE_TEST_GATE=str(gate))
     first = subprocess.Popen(args, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
     try:
         assert first.stderr is not None
         while "run" not in (line := first.stderr.readline()):  # "starting run ID"
             assert line, "the first run ended before it started"
-        time.sleep(0.3)
         line = _one_line_error(
             tightrope(
                 *slow, "--limit", "4", "--out", "runs", cwd=tmp_path, TIGHTROPE_TEST_DELAY="0"
@@ -137,6 +137,7 @@ def test_a_second_identical_run_says_which_process_holds_it(tmp_path: Path) -> N
         )
         assert f"process {first.pid}" in line and "wait" in line
     finally:
+        gate.touch()
         assert first.wait(timeout=120) == 0
     again = tightrope(
         *slow, "--limit", "4", "--out", "runs", cwd=tmp_path, TIGHTROPE_TEST_DELAY="0"

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from tightrope._version import __version__
-from tightrope.cli import cache, datasets, judge_eval, reports
+from tightrope.cli import cache, datasets, judge_eval, reports, sweep
 from tightrope.cli import run as run_group
 from tightrope.cli.common import stderr, stdout
 from tightrope.errors import InputError
@@ -47,7 +47,7 @@ def main_callback(
 
 
 # In the order `tightrope --help` lists them.
-GROUPS = (run_group, reports, judge_eval, datasets, cache)
+GROUPS = (run_group, sweep, reports, judge_eval, datasets, cache)
 for _group in GROUPS:
     _group.register(app)
 

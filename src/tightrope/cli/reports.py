@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 
 def report(
-    run_ids: Annotated[list[str], typer.Argument(help="Run id(s), or 'latest'.")],
+    run_ids: Annotated[
+        list[str], typer.Argument(help="Run id(s), 'latest', or the name of a sweep.")
+    ],
     out: OutOption = DEFAULT_OUT,
     html: Annotated[
         Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")
@@ -54,6 +56,8 @@ def report(
     from tightrope.report.terminal import print_tables
     from tightrope.report.writers import write_reports
 
+    if len(run_ids) == 1 and _report_sweep(run_ids[0], out, html, md, json_out):
+        return
     try:
         refuse_store_paths(out, (html, md, json_out))
         runs = load_runs(out, run_ids)
@@ -81,6 +85,38 @@ def report(
         )
     for path in written:
         stdout.print(f"wrote {path}", highlight=False)
+
+
+def _report_sweep(
+    name: str, out: Path, html: Path | None, md: Path | None, json_out: Path | None
+) -> bool:
+    """Print (and write as HTML) the report of sweep `name`; False when `name` is no sweep
+    of the store (it is then a run id)."""
+    from tightrope.report.sweep import find_sweep, print_sweep, write_sweep_html
+
+    if name == "latest":
+        return False
+    try:
+        report = find_sweep(out, name)
+        if report is None:
+            return False
+        refuse_store_paths(out, (html,))
+        if md is not None or json_out is not None:
+            raise InputError(
+                f"sweep {name}: --md and --json are written per run; give a cell's run id "
+                "(listed below the sweep) or use --html"
+            )
+        if html is not None:
+            try:
+                write_sweep_html(report, html)
+            except OSError as exc:
+                raise InputError(f"{html}: cannot write the report ({exc.strerror})") from None
+    except InputError as exc:
+        fail(str(exc))
+    print_sweep(stdout, report)
+    if html is not None:
+        stdout.print(f"wrote {html}", highlight=False)
+    return True
 
 
 def _print_run_extras(run: LoadedRun) -> None:

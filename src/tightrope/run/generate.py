@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 
 from tightrope.attacks.adaptive import ADAPTIVE_MARK
 from tightrope.records import Attempt, GenerationConfig
+from tightrope.run.executors._base import RunExecutor
+from tightrope.run.executors.local import LocalRun
 from tightrope.run.progress import Progress
 from tightrope.store import Store
 from tightrope.targets.cached import CachedModel
@@ -43,12 +45,15 @@ async def generate_stage(
     models: Mapping[str, CachedModel],
     generation: GenerationConfig,
     progress: Progress,
+    executor: RunExecutor | None = None,
 ) -> None:
     """Generate every pending static attempt of the run, cache first.
 
     Attempts made by adaptive attacks are left to their own stage. A local model is loaded only
     when some attempt of it is missing from the cache. What it cost is counted by the models.
+    The `executor` carries out the calls the cache cannot answer (this process by default).
     """
+    ex = executor or LocalRun()
     rowids = store.pending_rowids(run_id, skip_marked=ADAPTIVE_MARK)
     if not rowids:
         return
@@ -57,19 +62,17 @@ async def generate_stage(
     # that reads no cache (`--cache off|refresh`) or another source version loads on first use.
     for spec in store.targets_to_generate(run_id, skip_marked=ADAPTIVE_MARK):
         progress.start(f"loading {spec}", 1)
-        await models[spec].ensure_loaded()
+        await ex.prepare(models[spec])
         progress.finish()
     queues: dict[str, asyncio.Queue[list[tuple[Attempt, str]] | None]] = {
-        spec: asyncio.Queue(maxsize=2 * models[spec].max_concurrency) for spec in specs
+        spec: asyncio.Queue(maxsize=2 * ex.parallel(models[spec])) for spec in specs
     }
 
     async def work(
         model: CachedModel, queue: asyncio.Queue[list[tuple[Attempt, str]] | None]
     ) -> None:
         while (batch := await queue.get()) is not None:
-            responses = await model.answer(
-                [a.messages for a, _ in batch], generation, [k for _, k in batch]
-            )
+            responses = await ex.generate(model, batch, generation)
             store.put_responses(
                 run_id, [(a, k, r) for (a, k), r in zip(batch, responses, strict=True)]
             )
@@ -87,17 +90,17 @@ async def generate_stage(
                     store.put_responses(run_id, found, from_cache=True)
                     progress.advance(len(found))
                 missing = [(a, k) for a, k in items if k not in cached]
-                for batch in batches(missing, models[spec].max_batch_size):
+                for batch in batches(missing, ex.shard_size(models[spec])):
                     await queues[spec].put(batch)
         for spec, queue in queues.items():
-            for _ in range(models[spec].max_concurrency):
+            for _ in range(ex.parallel(models[spec])):
                 await queue.put(None)
 
     progress.start("generating", len(rowids))
     tasks = [asyncio.create_task(produce())] + [
         asyncio.create_task(work(models[spec], queue))
         for spec, queue in queues.items()
-        for _ in range(models[spec].max_concurrency)
+        for _ in range(ex.parallel(models[spec]))
     ]
     try:
         # The first failure (a bug, an interrupt) propagates; the rest are cancelled below.

@@ -7,10 +7,13 @@ judge twice.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 
 from tightrope.judges import Judge, JudgeItem
 from tightrope.records import CHOICE_JUDGE
+from tightrope.run.executors._base import RunExecutor
+from tightrope.run.executors.local import LocalRun
 from tightrope.run.progress import Progress
 from tightrope.store import Store
 
@@ -20,26 +23,49 @@ JUDGE_BATCH = 256
 
 
 async def judge_stage(
-    store: Store, run_id: str, judges: Mapping[str, Judge], progress: Progress
+    store: Store,
+    run_id: str,
+    judges: Mapping[str, Judge],
+    progress: Progress,
+    executor: RunExecutor | None = None,
 ) -> None:
     """Judge every successful response that a configured judge has not judged yet.
 
     The choice judge reads multiple-choice replies only, every other judge the rest
-    (`records.judge_applies`).
+    (`records.judge_applies`). The `executor` asks the judges (this process by default, one
+    batch at a time); where it allows several batches in flight (Ray workers), each batch's
+    verdicts land as it finishes.
     """
+    ex = executor or LocalRun()
     work = {
         name: store.unjudged_rowids(run_id, name, choice=name == CHOICE_JUDGE) for name in judges
     }
     progress.start("judging", sum(len(v) for v in work.values()))
-    for name, rowids in work.items():
-        j = judges[name]
-        for i in range(0, len(rowids), JUDGE_BATCH):
-            chunk = store.judge_items_at(rowids[i : i + JUDGE_BATCH])
-            verdicts = await j.judge(
-                [JudgeItem(behavior=b, response=r.text or "") for _, b, r in chunk]
+    limit = asyncio.Semaphore(max(1, ex.judge_parallel()))
+
+    async def one(name: str, rowids: list[int]) -> None:
+        async with limit:
+            chunk = store.judge_items_at(rowids)
+            verdicts = await ex.judge(
+                name,
+                judges[name],
+                [JudgeItem(behavior=b, response=r.text or "") for _, b, r in chunk],
             )
             store.put_verdicts(
                 run_id, [(aid, name, v) for (aid, _, _), v in zip(chunk, verdicts, strict=True)]
             )
             progress.advance(len(chunk))
+
+    for name, rowids in work.items():
+        pieces = [rowids[i : i + JUDGE_BATCH] for i in range(0, len(rowids), JUDGE_BATCH)]
+        if ex.judge_parallel() <= 1:
+            for piece in pieces:
+                await one(name, piece)
+            continue
+        tasks = [asyncio.create_task(one(name, piece)) for piece in pieces]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
     progress.finish()

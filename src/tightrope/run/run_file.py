@@ -84,6 +84,15 @@ def load_run_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         raise InputError(f"{path}:1: the run config must be a mapping of option: value")
     lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    return run_file_values(path, data, lines)
+
+
+def run_file_values(
+    path: Path, data: Mapping[Any, Any], lines: Mapping[str, int]
+) -> dict[str, Any]:
+    """Return a run file's values (`data`, read from `path`; `lines` gives each key's line)
+    under the option names, checked as `load_run_file` checks them (a sweep file's shared
+    settings are read the same way)."""
     values: dict[str, Any] = {}
     for raw_key, value in data.items():
         line = lines.get(str(raw_key), 1)

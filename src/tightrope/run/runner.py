@@ -18,6 +18,7 @@ from tightrope.metrics import MetricsTable, judged_table, metrics_table
 from tightrope.records import Record, judge_applies
 from tightrope.run.adaptive import adaptive_stage, loop_usage
 from tightrope.run.config import SESSION_OPTIONS, RunConfig
+from tightrope.run.executors._base import Executor
 from tightrope.run.generate import generate_stage
 from tightrope.run.judge import judge_stage
 from tightrope.run.plan import plan
@@ -83,12 +84,15 @@ async def run_async(
     resume: str | None = None,
     progress: Progress | None = None,
     on_start: Callable[[str, bool], None] | None = None,
+    executor: Executor | None = None,
 ) -> RunResult:
     """Run (or resume) an evaluation and return its result; every row lands in the store.
 
     `config` may be already resolved (the CLI resolves once to report bad input early). With
     `resume`, the stored config of that run is used instead, except for the options of this
     session alone (`SESSION_OPTIONS`: the cache mode and the cost cap), which come from `config`.
+    The `executor` carries out the model and judge calls (this process by default;
+    `run/executors/`).
     """
     progress = progress or NoProgress()
     if resume is not None:
@@ -105,7 +109,7 @@ async def run_async(
         fingerprint = resolved.fingerprint(instrument)
         with run_lock(store.path, fingerprint):
             return await _run_locked(
-                store, resolved, instrument, fingerprint, resume, progress, on_start
+                store, resolved, instrument, fingerprint, resume, progress, on_start, executor
             )
 
 
@@ -117,6 +121,7 @@ async def _run_locked(
     resume: str | None,
     progress: Progress,
     on_start: Callable[[str, bool], None] | None,
+    executor: Executor | None = None,
 ) -> RunResult:
     """Create or resume the run with this fingerprint and run its stages (the lock is held)."""
     config = resolved.config
@@ -149,8 +154,9 @@ async def _run_locked(
     if not resolved.adaptive_attacks:
         del behaviors[:]
     resolved.suites = []
+    ex = None if executor is None else executor.bind(resolved)
     try:
-        await generate_stage(store, run_id, resolved.models, config.generation, progress)
+        await generate_stage(store, run_id, resolved.models, config.generation, progress, ex)
         computed = await adaptive_stage(
             store,
             run_id,
@@ -161,7 +167,7 @@ async def _run_locked(
             config.generation,
             progress,
         )
-        await judge_stage(store, run_id, resolved.judges, progress)
+        await judge_stage(store, run_id, resolved.judges, progress, ex)
     except CostLimitReached as exc:
         await resolved.aclose()
         raise CostLimitReached(f"{exc}; run {run_id} stopped and is saved") from None

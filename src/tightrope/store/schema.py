@@ -49,6 +49,14 @@ CREATE TABLE IF NOT EXISTS cache (
     cache_key TEXT PRIMARY KEY, target TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL,
     version TEXT
 );
+CREATE TABLE IF NOT EXISTS sweeps (
+    name TEXT PRIMARY KEY, created_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL,
+    definition TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sweep_cells (
+    sweep TEXT NOT NULL, cell TEXT NOT NULL, position INTEGER NOT NULL, labels TEXT NOT NULL,
+    run_id TEXT, PRIMARY KEY (sweep, cell)
+);
 """
 
 

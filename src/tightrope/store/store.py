@@ -22,6 +22,7 @@ from tightrope.records import Attempt, Behavior, Judged, Record, Response, Verdi
 from tightrope.store.boundary import guarded
 from tightrope.store.cache import CacheTable
 from tightrope.store.schema import connect
+from tightrope.store.sweeps import SweepTable
 
 # Attempts of run `?` with no successful response yet (never run, or errored), less those whose
 # attack_params hold `true` under the JSON path `?` (the attempts another stage owns).
@@ -54,12 +55,13 @@ class RunInfo(BaseModel):
 
 
 @guarded
-class Store(CacheTable):
+class Store(CacheTable, SweepTable):
     """A run store in one SQLite file. Open it with `Store.open(path)`.
 
     The response cache's methods (`cached`, `put_cache`, `cache_entries`, `prune_cache`) come
-    from `CacheTable` (store/cache.py). Every public method raises `StoreError` (one line: the
-    file and the fix), never a `sqlite3` error (`store.boundary`).
+    from `CacheTable` (store/cache.py), the sweeps' from `SweepTable` (store/sweeps.py). Every
+    public method raises `StoreError` (one line: the file and the fix), never a `sqlite3` error
+    (`store.boundary`).
     """
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
