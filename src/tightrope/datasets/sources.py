@@ -22,6 +22,7 @@ STRONGREJECT_REV = "f7cad6c17e624e21d8df2278e918ae1dddb4cb56"
 XSTEST_REV = "d7bb5bd738c1fcbc36edd83d5e7d1b71a3e2d84d"
 ORBENCH_REV = "e36d8b80e81837c8a8f264bbb2a49f1b32c7e272"
 SST_REV = "8187ed7ecec4540322fdb786bf66de0fcd9f6691"
+TENSOR_TRUST_REV = "e2385ea9cf448c9641b96e2e39f113ed4979a5b0"
 
 
 def _pin(dataset: str, path: str, url: str, revision: str, sha256: str | None) -> RemoteFile:
@@ -99,6 +100,23 @@ SIMPLESAFETYTESTS = _pin(
     None,
 )
 
+
+def _tensor_trust(task: str, sha256: str) -> RemoteFile:
+    name = f"{task}_robustness_dataset.jsonl"
+    url = (
+        f"{_GITHUB}/HumanCompatibleAI/tensor-trust-data/{TENSOR_TRUST_REV}"
+        f"/benchmarks/{task}-robustness/v1/{name}"
+    )
+    return _pin("tensor-trust", f"tensor_trust/{name}", url, TENSOR_TRUST_REV, sha256)
+
+
+TENSOR_TRUST_HIJACKING = _tensor_trust(
+    "hijacking", "2ad3c2343bbf43cb1924f3ec5d6f830864ce3c879e9832b01d93a991e7e2e680"
+)
+TENSOR_TRUST_EXTRACTION = _tensor_trust(
+    "extraction", "4090f9f57b6df69cc32d7669ac991e3fd53e6e2bb616a5e6f45dac79c183ee4c"
+)
+
 ALL_FILES: tuple[RemoteFile, ...] = (
     HARMBENCH_ALL,
     HARMBENCH_VAL,
@@ -113,6 +131,8 @@ ALL_FILES: tuple[RemoteFile, ...] = (
     ORBENCH_HARD,
     ORBENCH_TOXIC,
     SIMPLESAFETYTESTS,
+    TENSOR_TRUST_HIJACKING,
+    TENSOR_TRUST_EXTRACTION,
 )
 
 
