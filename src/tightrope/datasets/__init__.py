@@ -1,14 +1,16 @@
 """Benchmark suites: the registry, the loaders, download + checksum cache, and the taxonomy.
 
-Importing this package registers every suite: the built-in `starter`, the public benchmarks
-(`harmbench`, `jbb`, `jbb-harmful`, `jbb-benign`, `advbench`, `strongreject`, `xstest`,
-`orbench`, `simplesafetytests`), users' files (`file:PATH`) and Hugging Face datasets
-(`hf:ORG/NAME`, read with the optional `datasets` library only when loaded).
+Importing this package registers every suite: the built-in `starter` and `injection`, the
+public benchmarks (`harmbench`, `jbb`, `jbb-harmful`, `jbb-benign`, `advbench`,
+`strongreject`, `xstest`, `orbench`, `simplesafetytests`, `tensor-trust`), users' files
+(`file:PATH`) and Hugging Face datasets (`hf:ORG/NAME`, read with the optional `datasets`
+library only when loaded).
 """
 
 from tightrope.datasets import advbench as _advbench  # noqa: F401  (each import registers)
 from tightrope.datasets import harmbench as _harmbench  # noqa: F401
 from tightrope.datasets import hf as _hf  # noqa: F401
+from tightrope.datasets import injection as _injection  # noqa: F401
 from tightrope.datasets import jbb as _jbb  # noqa: F401
 from tightrope.datasets import orbench as _orbench  # noqa: F401
 from tightrope.datasets import simplesafetytests as _sst  # noqa: F401
