@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import threading
 import time
@@ -143,3 +144,21 @@ def multiple_choice(messages: list[dict[str, str]], config: dict[str, Any]) -> s
         return letter
     option = next(ln for ln in prompt.splitlines() if ln.startswith(f"{letter}. "))
     return option + "\n\nBecause the context says so."
+
+
+def conversation_key(messages: list[dict[str, str]]) -> str:
+    """Return a stable key of a whole conversation (roles and texts), for `replay_table`."""
+    pairs = [[m["role"], m["content"]] for m in messages]
+    return hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode()).hexdigest()
+
+
+def replay_table(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
+    """Replay the reply recorded for this exact conversation in $TIGHTROPE_TEST_REPLAY (a JSON
+    object: `conversation_key` -> reply); a conversation it lacks is a failed call."""
+    with open(os.environ["TIGHTROPE_TEST_REPLAY"], encoding="utf-8") as fh:
+        table = json.load(fh)
+    key = conversation_key(messages)
+    if key not in table:
+        raise KeyError(f"no recorded reply for conversation {key[:12]}")
+    reply: str = table[key]
+    return reply

@@ -58,9 +58,16 @@ class ScriptedServer:
     """Runs in a background thread; use as a context manager. `base_url` ends in /v1."""
 
     def __init__(
-        self, plan: Callable[[str, int], Action] = always_ok, *, latency: float = 0.0
+        self,
+        plan: Callable[[str, int], Action] = always_ok,
+        *,
+        latency: float = 0.0,
+        responder: Callable[[dict[str, Any]], str | None] | None = None,
     ) -> None:
         self.plan = plan
+        # Reads the whole request body and returns the reply text (None: the plan's text), for
+        # answers that depend on more than the last message (a conversation's earlier turns).
+        self.responder = responder
         self.latency = latency
         self.lock = threading.Lock()
         self.seen: Counter[str] = Counter()
@@ -118,6 +125,10 @@ class ScriptedServer:
             self.in_flight_trace.append(self.in_flight)
         try:
             action = self.plan(prompt, n)
+            if self.responder is not None and action.kind == "ok":
+                text = self.responder(body)
+                if text is not None:
+                    action = Action(text=text, headers=action.headers, delay=action.delay)
             delay = self.latency + action.delay
             if delay:
                 time.sleep(delay)

@@ -136,6 +136,8 @@ def test_example_policies_parse() -> None:
     names = sorted(p.name for p in EXAMPLES.glob("*.yaml"))
     assert len(names) >= 2
     for path in EXAMPLES.glob("*.yaml"):
+        if path.name.startswith("rsp-"):
+            continue  # RSP policies (`levels:`): tests/report/test_rsp_gate.py
         policy = load_policy(path)
         assert policy.rules and policy.name
     with pytest.raises(InputError):

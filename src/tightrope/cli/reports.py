@@ -241,11 +241,19 @@ def gate(
         Path | None, typer.Option("--json", help="Also write every check as JSON.")
     ] = None,
 ) -> None:
-    """Check a run against a release policy on interval bounds: exit 1 on any breach."""
+    """Check a run against a release policy on interval bounds: exit 1 on any breach.
+
+    A policy with `levels:` is an RSP-style policy: capability thresholds pick the level, and
+    the level's safeguards (and every lower level's) are checked (report/rsp.py).
+    """
     from tightrope.report.gate import evaluate_policy, gate_json, print_gate
     from tightrope.report.loader import load_runs
     from tightrope.report.policy import load_policy
+    from tightrope.report.rsp import is_rsp_policy
 
+    if is_rsp_policy(policy):
+        _rsp_gate(run_id, policy, out, json_out)
+        return
     try:
         refuse_store_paths(out, (json_out,))
         parsed = load_policy(policy)
@@ -258,6 +266,27 @@ def gate(
         payload = gate_json(parsed, run, checks)
         json_out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     if not all(c.passed for c in checks):
+        raise typer.Exit(1)
+
+
+def _rsp_gate(run_id: str, policy: Path, out: Path, json_out: Path | None) -> None:
+    """`gate` with an RSP policy (a `levels:` list): the level reached, then its safeguards."""
+    from tightrope.report.loader import load_runs
+    from tightrope.report.rsp import load_rsp_policy
+    from tightrope.report.rsp_gate import evaluate_rsp, print_rsp, rsp_json, run_metrics
+
+    try:
+        refuse_store_paths(out, (json_out,))
+        parsed = load_rsp_policy(policy)
+        run = load_runs(out, [run_id])[0]
+        verdicts = evaluate_rsp(parsed, run_metrics(run))
+    except InputError as exc:
+        fail(str(exc))
+    print_rsp(stdout, parsed, run.run_id, verdicts)
+    if json_out is not None:
+        payload = rsp_json(parsed, run.run_id, verdicts)
+        json_out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    if not all(v.passed for v in verdicts):
         raise typer.Exit(1)
 
 

@@ -1,8 +1,9 @@
 """Benchmark suites: the registry, the loaders, download + checksum cache, and the taxonomy.
 
-Importing this package registers every suite: the built-in `starter`, the public benchmarks
-(`harmbench`, `jbb`, `jbb-harmful`, `jbb-benign`, `advbench`, `strongreject`, `xstest`,
-`orbench`, `simplesafetytests`, `bbq`, `anthropic-red-team`, the `helm-safety` group), users' files (`file:PATH`) and Hugging Face datasets
+Importing this package registers every suite: the built-in `starter` and `injection`, the
+public benchmarks (`harmbench`, `jbb`, `jbb-harmful`, `jbb-benign`, `advbench`,
+`strongreject`, `xstest`, `orbench`, `simplesafetytests`, `bbq`, `anthropic-red-team`,
+`tensor-trust`, the `helm-safety` group), users' files (`file:PATH`) and Hugging Face datasets
 (`hf:ORG/NAME`, read with the optional `datasets` library only when loaded).
 """
 
@@ -12,11 +13,13 @@ from tightrope.datasets import bbq as _bbq  # noqa: F401
 from tightrope.datasets import groups as _groups  # noqa: F401
 from tightrope.datasets import harmbench as _harmbench  # noqa: F401
 from tightrope.datasets import hf as _hf  # noqa: F401
+from tightrope.datasets import injection as _injection  # noqa: F401
 from tightrope.datasets import jbb as _jbb  # noqa: F401
 from tightrope.datasets import orbench as _orbench  # noqa: F401
 from tightrope.datasets import simplesafetytests as _sst  # noqa: F401
 from tightrope.datasets import starter as _starter  # noqa: F401
 from tightrope.datasets import strongreject as _strongreject  # noqa: F401
+from tightrope.datasets import tensortrust as _tensortrust  # noqa: F401
 from tightrope.datasets import userfile as _userfile  # noqa: F401
 from tightrope.datasets import xstest as _xstest  # noqa: F401
 from tightrope.datasets._base import (

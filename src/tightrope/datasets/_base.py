@@ -71,6 +71,9 @@ class DatasetInfo:
     files: tuple[str, ...] = ()
     args: str = ""
     check: Callable[[str | None], None] | None = None
+    # The judges a run of this suite uses when it names none (the suite's own success check,
+    # e.g. Tensor Trust's); empty: the run's usual default judges.
+    judges: tuple[str, ...] = ()
 
 
 datasets: Registry[Suite] = Registry("suite", entry_point_group=SUITES_GROUP)

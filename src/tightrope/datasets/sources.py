@@ -29,6 +29,7 @@ HH_RLHF_REV = "354e5c3cb8960630860dd5774a6ac2a58313bf4d"
 HH_RLHF_HF_REV = "09be8c5bbc57cb3887f3a9732ad6aa7ec602a1fa"
 # hh-rlhf keeps its data in Git LFS: raw.githubusercontent.com serves only the LFS pointer.
 _GITHUB_LFS = "https://media.githubusercontent.com/media"
+TENSOR_TRUST_REV = "e2385ea9cf448c9641b96e2e39f113ed4979a5b0"
 
 
 def _pin(dataset: str, path: str, url: str, revision: str, sha256: str | None) -> RemoteFile:
@@ -146,6 +147,23 @@ HH_RED_TEAM = _pin(
     None,
 )
 
+
+def _tensor_trust(task: str, sha256: str) -> RemoteFile:
+    name = f"{task}_robustness_dataset.jsonl"
+    url = (
+        f"{_GITHUB}/HumanCompatibleAI/tensor-trust-data/{TENSOR_TRUST_REV}"
+        f"/benchmarks/{task}-robustness/v1/{name}"
+    )
+    return _pin("tensor-trust", f"tensor_trust/{name}", url, TENSOR_TRUST_REV, sha256)
+
+
+TENSOR_TRUST_HIJACKING = _tensor_trust(
+    "hijacking", "2ad3c2343bbf43cb1924f3ec5d6f830864ce3c879e9832b01d93a991e7e2e680"
+)
+TENSOR_TRUST_EXTRACTION = _tensor_trust(
+    "extraction", "4090f9f57b6df69cc32d7669ac991e3fd53e6e2bb616a5e6f45dac79c183ee4c"
+)
+
 ALL_FILES: tuple[RemoteFile, ...] = (
     HARMBENCH_ALL,
     HARMBENCH_VAL,
@@ -163,6 +181,8 @@ ALL_FILES: tuple[RemoteFile, ...] = (
     *BBQ.values(),
     HH_HARMLESS_BASE,
     HH_RED_TEAM,
+    TENSOR_TRUST_HIJACKING,
+    TENSOR_TRUST_EXTRACTION,
 )
 
 

@@ -30,6 +30,15 @@ CATEGORIES: dict[str, str] = {
 # list is CATEGORIES), and reports show it by this name after S1-S14.
 UNSPECIFIED = "unspecified"
 
+# Not hazards: the categories of the instruction-hierarchy suites are their tasks, since no
+# S1-S14 hazard describes a password game or an e-mail summary (datasets/tensortrust.py,
+# datasets/injection.py). Reports name them; policies and loaders keep to S1-S14.
+TASK_CATEGORIES: dict[str, str] = {
+    "hijacking": "Prompt hijacking",
+    "extraction": "Prompt extraction",
+    "injection": "Indirect prompt injection",
+}
+
 
 def category_name(code: str) -> str:
     """Return the human name of a taxonomy code ('S1' -> 'Violent Crimes')."""

@@ -2,7 +2,7 @@
 judge panels, and the judge registry.
 
 Importing this package registers the built-in judges (``gcg-strings``, ``jbb-strings``,
-``xstest-strings``, ``refusal``, ``refusal-clf``, and the LLM judges ``harmbench-cls``,
+``xstest-strings``, ``refusal``, ``refusal-clf``, ``hierarchy`` (instruction-hierarchy suites), and the LLM judges ``harmbench-cls``,
 ``jbb-jailbreak``, ``jbb-refusal``, ``strongreject``, ``xstest-3class``, ``llamaguard3``,
 ``pair-rating``, and ``choice``, the parse of multiple-choice answers); look them up with ``get_judge(name, **settings)``. Heavy libraries load only
 when a judge that needs them is used.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from tightrope.judges import choice as choice
 from tightrope.judges import clf as clf
+from tightrope.judges import hierarchy as hierarchy
 from tightrope.judges import prompts as prompts
 from tightrope.judges import refusal as refusal
 from tightrope.judges import strings as strings
@@ -34,6 +35,7 @@ __all__ = [
     "choice",
     "clf",
     "get_judge",
+    "hierarchy",
     "judge",
     "judges",
     "needs_model",

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from tightrope.datasets.taxonomy import CATEGORIES, category_sort_key
+from tightrope.datasets.taxonomy import CATEGORIES, TASK_CATEGORIES, category_sort_key
 from tightrope.metrics.collapse import Outcome, collapse_behaviors, negate
 from tightrope.metrics.intervals import wilson_interval
 from tightrope.records import Judged, Record
@@ -188,7 +188,8 @@ def category_row(
     refused_b = collapse_behaviors((j.behavior_id, judged_refused(j)) for j in benign).values()
     return CategoryRow(
         category=category,
-        name=CATEGORIES.get(category, "All categories" if category == OVERALL else category),
+        name=CATEGORIES.get(category)
+        or TASK_CATEGORIES.get(category, "All categories" if category == OVERALL else category),
         asr=rate(unsafe),
         not_unsafe=rate(map(negate, unsafe)),
         refusal_rate=rate(refused_h),

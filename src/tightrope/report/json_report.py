@@ -13,6 +13,7 @@ from typing import Any
 
 from tightrope._version import __version__
 from tightrope.judges.card import JudgeCard
+from tightrope.metrics.hierarchy import hierarchy_metrics, hierarchy_note
 from tightrope.metrics.rates import MetricsTable, Rate
 from tightrope.report.corrected import (
     RateCorrection,
@@ -65,6 +66,15 @@ def table_json(t: MetricsTable) -> dict[str, Any]:
             }
             for row in t.rows
         ],
+        # Only for tables of instruction-hierarchy suites, so other reports keep their shape.
+        **(
+            {
+                "hierarchy": {m.key: {"label": m.label, **rate_json(m.rate)} for m in named},
+            }
+            if (named := hierarchy_metrics(t))
+            else {}
+        ),
+        **({"hierarchy_note": note} if (note := hierarchy_note(t)) else {}),
     }
 
 

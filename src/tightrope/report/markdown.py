@@ -22,7 +22,7 @@ from tightrope.report.corrected import (
 )
 from tightrope.report.helm import helm_markdown
 from tightrope.report.loader import LoadedRun
-from tightrope.report.terminal import format_ci, format_value
+from tightrope.report.terminal import format_ci, format_value, hierarchy_lines
 
 _SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\|*_`[]<>#"})
 
@@ -54,6 +54,9 @@ def _table_md(t: MetricsTable) -> list[str]:
         + (f" · harm judge {md_escape(t.harm_judge)}" if t.harm_judge else ""),
         "",
     ]
+    extra = hierarchy_lines(t)
+    if extra:
+        lines += [f"- {md_escape(text)}" for text in extra] + [""]
     return lines
 
 

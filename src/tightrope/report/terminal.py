@@ -11,6 +11,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from tightrope.metrics.hierarchy import hierarchy_metrics, hierarchy_note
 from tightrope.metrics.rates import MetricsTable, Rate
 from tightrope.textsafe import printable
 
@@ -104,6 +105,19 @@ def _line(text: str, style: str = "") -> Text:
     return Text(printable(text), style=style)
 
 
+def hierarchy_lines(table: MetricsTable) -> list[str]:
+    """Return one line per instruction-hierarchy metric of the table (Tensor Trust's hijacking
+    and extraction robustness, defense validity; the injection suite's), with n and errors, or
+    the reason none is shown."""
+    note = hierarchy_note(table)
+    if note is not None:
+        return [note]
+    return [
+        f"{m.label}: {format_rate(m.rate)} (n={m.rate.n}, errors {m.rate.errors})"
+        for m in hierarchy_metrics(table)
+    ]
+
+
 def metrics_renderable(
     table: MetricsTable, instrument: Mapping[str, Any], *, compact: bool = False
 ) -> Group:
@@ -124,7 +138,8 @@ def metrics_renderable(
             )
         ),
     ]
-    if table.harm_judge is None:
+    lines += [_line(text, style="bold") for text in hierarchy_lines(table)]
+    if table.harm_judge is None and not hierarchy_metrics(table):
         lines.append(
             _line(
                 "ASR is refusal-based: no harm judge was configured, so every harmful-side "

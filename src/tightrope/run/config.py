@@ -73,14 +73,20 @@ SESSION_OPTIONS = ("cache", "max_cost")
 INSTRUMENT_NOT_FINGERPRINTED = frozenset({"cache_versions", "cache"})
 
 
-def default_judges() -> tuple[tuple[str, ...], str | None]:
+def default_judges(suites: Sequence[str] = ()) -> tuple[tuple[str, ...], str | None]:
     """Return the judges of a run that names none, and a notice when the default is replaced.
 
-    The default is the learned refusal judge `refusal-clf`; where its packages are missing the
-    rule judge `refusal` stands in, and the notice says so (judges/build.py).
+    When every suite of the run names its own judges (`DatasetInfo.judges`: Tensor Trust's and
+    the injection suite's success checks) and they agree, those are the default. Otherwise it is
+    the learned refusal judge `refusal-clf`; where its packages are missing the rule judge
+    `refusal` stands in, and the notice says so (judges/build.py).
     """
+    from tightrope.datasets import dataset_info, parse_suite_spec
     from tightrope.judges.build import default_judges as judges_default
 
+    own = {dataset_info(parse_suite_spec(s)[0]).judges for s in suites}
+    if len(own) == 1 and () not in own:
+        return next(iter(own)), None
     return judges_default()
 
 

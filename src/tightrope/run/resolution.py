@@ -186,7 +186,7 @@ def resolve(config: RunConfig, *, notify: Callable[[str], None] | None = None) -
     notices: list[str] = []
     judge_names = config.judges
     if not judge_names:
-        judge_names, notice = default_judges()
+        judge_names, notice = default_judges(config.suites)
         if notice:
             notices.append(notice)
             if notify is not None:
