@@ -162,3 +162,8 @@ def replay_table(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
         raise KeyError(f"no recorded reply for conversation {key[:12]}")
     reply: str = table[key]
     return reply
+
+
+def always_a(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
+    """Answer every multiple-choice prompt with option A (and anything else with a refusal)."""
+    return "A" if "Answer with only the letter" in _prompt(messages) else REFUSAL

@@ -13,6 +13,7 @@ from tightrope.judges import JudgeItem, get_judge
 from tightrope.metrics.bbq import bbq_scores, bias_ambiguous, bias_disambiguated, choice_items
 from tightrope.multiple_choice import ChoiceParseError, parse_choice
 from tightrope.records import Attempt, Behavior, Message, Record, Response, Verdict
+from tightrope.report.choice import choice_json, choice_sections
 from tightrope.run import RunConfig
 from tightrope.run.result import opened
 from tightrope.run.runner import run_async
@@ -208,3 +209,12 @@ def test_run_counts_an_unparseable_answer_as_an_error(
     assert s.accuracy.n == 12 - len(unparsed)
     # The refusal table holds SimpleSafetyTests only.
     assert res.tables[0].overall.not_unsafe.n + res.tables[0].overall.not_unsafe.errors == 12
+    # Every report carries BBQ's figures in its multiple-choice section, errors counted apart.
+    [section] = choice_json(choice_sections(records, list(config.targets)))
+    [row] = section["suites"]
+    assert row["suite"] == "bbq" and row["accuracy"]["errors"] == len(unparsed)
+    assert row["accuracy"]["k"] == s.accuracy.k and abs(row["chance"] - 1 / 3) < 1e-12
+    assert section["bbq"]["bias_disambiguated"]["value"] == s.bias_disambiguated.value or (
+        s.bias_disambiguated.value != s.bias_disambiguated.value
+    )
+    assert section["bbq"]["accuracy_ambiguous"]["n"] == s.accuracy_ambiguous.n

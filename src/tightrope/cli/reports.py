@@ -75,6 +75,12 @@ def report(
 
             stdout.print()
             print_helm(stdout, helm)
+        choice = run.choice()
+        if choice:
+            from tightrope.report.choice import print_choice
+
+            stdout.print()
+            print_choice(stdout, choice)
         if correct:
             print_corrected(run.tables, run.instrument)
         stdout.print(

@@ -293,6 +293,13 @@ def _print_result(result: RunResult) -> None:
         )
         stdout.print()
         print_helm(stdout, tables)
+    targets = [str(x["spec"]) for x in result.instrument.get("targets", [])]
+    # The choice judge is in a run exactly when its suites hold multiple-choice items.
+    if any(j.get("kind") == "choice" for j in result.instrument.get("judges", [])):
+        from tightrope.report.choice import choice_sections, print_choice
+
+        stdout.print()
+        print_choice(stdout, choice_sections(result.records, targets))
 
 
 def _print_run_line(result: RunResult, out: Path) -> None:

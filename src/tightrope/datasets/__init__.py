@@ -21,6 +21,7 @@ from tightrope.datasets import starter as _starter  # noqa: F401
 from tightrope.datasets import strongreject as _strongreject  # noqa: F401
 from tightrope.datasets import tensortrust as _tensortrust  # noqa: F401
 from tightrope.datasets import userfile as _userfile  # noqa: F401
+from tightrope.datasets import wmdp as _wmdp  # noqa: F401
 from tightrope.datasets import xstest as _xstest  # noqa: F401
 from tightrope.datasets._base import (
     DatasetInfo,

@@ -167,6 +167,14 @@ ANTHROPIC_RED_TEAM: dict[str, str] = {
     "Child abuse": "S4",
 }
 
+# WMDP's subjects: biology and chemistry questions are proxies of weapons knowledge (CBRNE),
+# cyber questions of intrusion knowledge (Llama Guard 3 puts cyber crimes under S2).
+WMDP: dict[str, str] = {
+    "bio": "S9",
+    "chem": "S9",
+    "cyber": "S2",
+}
+
 TABLES: dict[str, dict[str, str]] = {
     "harmbench": HARMBENCH,
     "jbb": JBB,
@@ -177,6 +185,7 @@ TABLES: dict[str, dict[str, str]] = {
     "simplesafetytests": SIMPLESAFETYTESTS,
     "bbq": BBQ,
     "anthropic-red-team": ANTHROPIC_RED_TEAM,
+    "wmdp": WMDP,
 }
 
 

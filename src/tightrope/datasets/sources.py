@@ -30,6 +30,10 @@ HH_RLHF_HF_REV = "09be8c5bbc57cb3887f3a9732ad6aa7ec602a1fa"
 # hh-rlhf keeps its data in Git LFS: raw.githubusercontent.com serves only the LFS pointer.
 _GITHUB_LFS = "https://media.githubusercontent.com/media"
 TENSOR_TRUST_REV = "e2385ea9cf448c9641b96e2e39f113ed4979a5b0"
+# cais/wmdp publishes no release tag and no revision could be looked up from here: the files are
+# read from `main` and trusted on first download (their hash is recorded then and checked after;
+# the suite's version carries it). docs/datasets.md says so.
+WMDP_REV = "main"
 
 
 def _pin(dataset: str, path: str, url: str, revision: str, sha256: str | None) -> RemoteFile:
@@ -164,6 +168,18 @@ TENSOR_TRUST_EXTRACTION = _tensor_trust(
     "extraction", "4090f9f57b6df69cc32d7669ac991e3fd53e6e2bb616a5e6f45dac79c183ee4c"
 )
 
+# WMDP's three subjects: 1,273 bio, 408 chem and 1,987 cyber questions (Li et al. 2024).
+WMDP: dict[str, RemoteFile] = {
+    subject: _pin(
+        "wmdp",
+        f"wmdp/wmdp-{subject}/test-00000-of-00001.parquet",
+        f"{_HF}/cais/wmdp/resolve/{WMDP_REV}/wmdp-{subject}/test-00000-of-00001.parquet",
+        WMDP_REV,
+        None,
+    )
+    for subject in ("bio", "chem", "cyber")
+}
+
 ALL_FILES: tuple[RemoteFile, ...] = (
     HARMBENCH_ALL,
     HARMBENCH_VAL,
@@ -183,6 +199,7 @@ ALL_FILES: tuple[RemoteFile, ...] = (
     HH_RED_TEAM,
     TENSOR_TRUST_HIJACKING,
     TENSOR_TRUST_EXTRACTION,
+    *WMDP.values(),
 )
 
 

@@ -6,6 +6,8 @@ Names are per metrics table (one target, one attack):
 - `not_unsafe`, `not_overrefuse`, `asr`, `refusal_rate`: the table's overall row;
 - `hijacking_robustness`, `extraction_robustness`, `defense_validity`,
   `injection_robustness`, `task_completion`: when the table has those tasks (metrics/hierarchy.py);
+- `<suite>.accuracy` for each multiple-choice suite among the table's records (`wmdp-bio`,
+  `wmdp-chem`, `wmdp-cyber`, `bbq`; metrics/choice.py);
 - any name a provider registered with `@metric_provider` returns for the table.
 
 A provider is the hook a new task kind uses to make its numbers usable by an RSP policy's
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from tightrope.metrics.choice import choice_rows
 from tightrope.metrics.hierarchy import hierarchy_metrics
 from tightrope.metrics.rates import MetricsTable, Rate
 from tightrope.records import Record
@@ -52,12 +55,11 @@ def named_metrics(table: MetricsTable, records: Sequence[Record] = ()) -> dict[s
     """
     out: dict[str, Rate] = {name: getattr(table.overall, name) for name in HEADLINE}
     out.update({m.key: m.rate for m in hierarchy_metrics(table)})
+    mine = [
+        r for r in records if r.attempt.target == table.target and r.attempt.attack == table.attack
+    ]
+    out.update({row.key: row.accuracy for row in choice_rows(mine)})
     if _PROVIDERS:
-        mine = [
-            r
-            for r in records
-            if r.attempt.target == table.target and r.attempt.attack == table.attack
-        ]
         for provider in _PROVIDERS.values():
             out.update(provider(table, mine))
     return out

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from tightrope._version import __version__
 from tightrope.metrics.rates import Rate
+from tightrope.report.choice import NOTE as CHOICE_NOTE
+from tightrope.report.choice import choice_html
 from tightrope.report.corrected import NOTE, TableCorrections, report_corrections
 from tightrope.report.helm import NOTE as HELM_NOTE
 from tightrope.report.helm import helm_html
@@ -109,6 +111,19 @@ def helm_section(runs: Sequence[LoadedRun]) -> list[str]:
     ]
 
 
+def choice_section(runs: Sequence[LoadedRun]) -> list[str]:
+    """Return the multiple-choice section, or nothing when no run answered such items."""
+    sections = [s for run in runs for s in run.choice()]
+    if not sections:
+        return []
+    return [
+        '<section id="choice"><h2>Multiple choice</h2>',
+        f'<p class="lead">{escape(CHOICE_NOTE)}</p>',
+        choice_html(sections),
+        "</section>",
+    ]
+
+
 def render_html(
     runs: Sequence[LoadedRun],
     *,
@@ -184,6 +199,7 @@ def render_html(
         heatmap_html(series),
         "</section>",
         *helm_section(runs),
+        *choice_section(runs),
         '<section id="attacks"><h2>Attack success by attack</h2>',
         '<p class="lead">ASR over all categories per attack, with 95% intervals. Lower is '
         "better.</p>",

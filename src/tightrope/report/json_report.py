@@ -15,6 +15,7 @@ from tightrope._version import __version__
 from tightrope.judges.card import JudgeCard
 from tightrope.metrics.hierarchy import hierarchy_metrics, hierarchy_note
 from tightrope.metrics.rates import MetricsTable, Rate
+from tightrope.report.choice import choice_json
 from tightrope.report.corrected import (
     RateCorrection,
     TableCorrections,
@@ -144,6 +145,7 @@ def run_json(run: LoadedRun, corrected: Sequence[TableCorrections] | None = None
         "tables": [table_json(t) for t in run.tables],
         "corrected": corrections_json(corrected),
         "helm": helm_json(run.helm()),
+        "multiple_choice": choice_json(run.choice()),
     }
 
 

@@ -16,6 +16,7 @@ from tightrope.metrics.errors import error_counts
 from tightrope.metrics.helm import HelmTable
 from tightrope.metrics.rates import MetricsTable, NoRefusalJudge, metrics_table, primary_judges
 from tightrope.records import Record
+from tightrope.report.choice import ChoiceSection, choice_sections
 from tightrope.report.helm import helm_tables
 from tightrope.store import STORE_FILENAME, RunInfo, Store
 
@@ -54,6 +55,11 @@ class LoadedRun:
     def attacks(self) -> list[str]:
         """Attack names of the run, `direct` first."""
         return [str(a) for a in self.info.config.get("attacks", ["direct"])]
+
+    def choice(self) -> list[ChoiceSection]:
+        """Return the multiple-choice section of each target that answered such items
+        (report/choice.py)."""
+        return choice_sections(self.records, self.targets)
 
     def helm(self) -> list[HelmTable]:
         """Return the HELM Safety table of each target that ran a HELM benchmark (report/helm.py)."""

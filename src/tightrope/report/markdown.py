@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tightrope._version import __version__
 from tightrope.metrics.rates import MetricsTable
+from tightrope.report.choice import choice_markdown
 from tightrope.report.corrected import (
     NOTE,
     RateCorrection,
@@ -158,6 +159,7 @@ def render_markdown(
         for t in run.tables:
             lines += _table_md(t)
         lines += helm_markdown(run.helm())
+        lines += choice_markdown(run.choice())
         lines += ["### ASR per attack", "", *_attacks_md(run)]
         lines += [
             "### Judge-error-corrected rates",
