@@ -15,12 +15,16 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from clihelp import TESTS, tightrope
+from tightrope.errors import InputError
 
 RULE = "python:fake_targets:rule"
 RUN = ("run", "--judge", "refusal", "--target", RULE, "--limit", "8", "--out", "runs")
@@ -142,17 +146,58 @@ def test_several_targets_get_their_own_metric_names(
     assert "not_unsafe" not in metrics  # no headline without a single target
 
 
-def test_a_tracker_that_fails_keeps_the_run_exits_3_and_report_logs_it_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+class _Unavailable(BaseHTTPRequestHandler):
+    """A tracking server behind a proxy that is up but whose backend is down: /health answers,
+    every API call gets 503."""
+
+    def _answer(self) -> None:
+        self.send_response(200 if self.path == "/health" else 503)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def unavailable_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_server_that_does_not_answer_fails_before_any_model_call(tmp_path: Path) -> None:
+    calls = tmp_path / "calls.log"
     down = f"mlflow:http://127.0.0.1:{_closed_port()}"
+    r = tightrope(
+        "run", "--judge", "refusal", "--target", "python:fake_targets:slow_logged",
+        "--limit", "4", "--out", "runs", "--log-to", down,
+        cwd=tmp_path, TIGHTROPE_TEST_CALL_LOG=str(calls),
+    )  # fmt: skip
+    assert r.returncode == 2
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith(
+        f"error: --log-to mlflow: the tracking server {down[7:]} does not answer"
+    )
+    assert not calls.exists() and not (tmp_path / "runs").exists()
+
+
+def test_a_tracker_that_fails_keeps_the_run_exits_3_and_report_logs_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unavailable_server: str
+) -> None:
+    down = f"mlflow:{unavailable_server}"
     r = tightrope(*RUN, "--log-to", down, cwd=tmp_path, MLFLOW_HTTP_REQUEST_MAX_RETRIES="0")
     assert r.returncode == 3, (r.returncode, r.stderr)
     run_id = _run_id(r.stdout)
     errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, r.stderr
-    assert errors[0].startswith(f"error: logging to {down} failed: ")
-    assert "Connection refused" in errors[0]
+    assert errors[0].startswith(f"error: logging to {down} failed: MlflowException: ")
+    assert "503" in errors[0]
     again = f"tightrope report {run_id} --out runs --log-to {down}"
     assert errors[0].endswith(f"the run is stored: log it again with {again}")
     assert "not_unsafe" in r.stdout  # the tables were printed before the tracker ran
@@ -332,3 +377,23 @@ def test_wandb_offline_run_holds_config_summary_and_report_artifact(tmp_path: Pa
     files = {c.path: c.local_path for c in artifact.manifest.contents}
     assert set(files) == {"report.html", "instrument.json", "config.json"}
     assert run_id in Path(files["report.html"]).read_text(encoding="utf-8")
+
+
+def test_evaluate_warns_when_a_tracker_fails_and_returns_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unavailable_server: str
+) -> None:
+    import tightrope
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    with pytest.warns(UserWarning, match=r"failed: MlflowException: .*the run is stored"):
+        result = tightrope.evaluate(
+            target=RULE,
+            judges=["refusal"],
+            limit=4,
+            out=tmp_path / "runs",
+            log_to=[f"mlflow:{unavailable_server}"],
+        )
+    assert result.tables[0].overall.not_unsafe.n > 0
+    with pytest.raises(InputError, match="unknown tracker 'nope'"):
+        tightrope.evaluate(target=RULE, judges=["refusal"], out=tmp_path / "b", log_to=["nope"])
+    assert not (tmp_path / "b").exists()

@@ -23,6 +23,9 @@ from tightrope.tracking.payload import RunPayload
 
 DEFAULT_EXPERIMENT = "tightrope"
 LOCAL_SCHEMES = ("", "file", "sqlite")
+SERVER_SCHEMES = ("http", "https")
+# Seconds the check before a run waits for a tracking server to answer at all.
+REACH_TIMEOUT = 5.0
 # MLflow's batch limits (REST API): metrics and params per log_batch call.
 METRICS_PER_BATCH = 1000
 PARAMS_PER_BATCH = 100
@@ -51,19 +54,23 @@ class MlflowTracker:
         return str(mlflow.get_tracking_uri())
 
     def check(self) -> None:
-        """Import MLflow; open a local store (file, sqlite) now, so a store MLflow refuses is
-        one line before the run. A server is not contacted until the run has finished."""
+        """Import MLflow, then find out before the run what can be found cheaply: a local
+        store (file, sqlite) is opened, so a store MLflow refuses is one line; a tracking
+        server must answer one request within REACH_TIMEOUT seconds (any HTTP status will do),
+        so a server that is down or a mistyped port is found before any model is called."""
         try:
             import mlflow  # noqa: F401
         except ImportError:
             raise InputError(install_hint("mlflow", "mlflow")) from None
         uri = self.tracking_uri()
-        if urlparse(uri).scheme not in LOCAL_SCHEMES:
-            return
-        try:
-            self._client(uri).search_experiments(max_results=1)
-        except Exception as exc:
-            raise InputError(_local_store_error(uri, exc)) from None
+        scheme = urlparse(uri).scheme
+        if scheme in SERVER_SCHEMES:
+            _reach(uri)
+        elif scheme in LOCAL_SCHEMES and not uri.startswith("databricks"):
+            try:
+                self._client(uri).search_experiments(max_results=1)
+            except Exception as exc:
+                raise InputError(_local_store_error(uri, exc)) from None
 
     def log(self, payload: RunPayload) -> str:
         """Log `payload` as a new MLflow run (its name is tightrope's run id); return where."""
@@ -102,6 +109,25 @@ class MlflowTracker:
         from mlflow.tracking import MlflowClient
 
         return MlflowClient(tracking_uri=uri)
+
+
+def _reach(uri: str) -> None:
+    """Raise InputError when the tracking server at `uri` does not answer at all."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=REACH_TIMEOUT):
+            pass
+    except urllib.error.HTTPError:
+        return  # it answered: a proxy's or the server's own status is enough here
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise InputError(
+            f"--log-to mlflow: the tracking server {uri} does not answer ({one_line(str(reason))}); "
+            "start it, or leave out --log-to and log the run later with "
+            "tightrope report RUN --log-to mlflow:URI"
+        ) from None
 
 
 def _mark_failed(client: Any, run_id: str) -> None:
