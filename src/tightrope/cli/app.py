@@ -5,8 +5,8 @@ Each group lives in its own module with a `register(app)`; the modules import he
 stays fast.
 
 Exit codes: 0 success; 1 a command finished but failed a check (run --max-error-rate, gate,
-compare --fail-on-worse); 2 bad input (one-line error naming what to fix); 130 interrupted (a
-run is saved and resumes).
+compare --fail-on-worse); 2 bad input (one-line error naming what to fix); 3 a run is stored but
+logging it to a --log-to tracker failed; 130 interrupted (a run is saved and resumes).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import typer
 from tightrope._version import __version__
 from tightrope.cli import cache, datasets, judge_eval, reports, sweep
 from tightrope.cli import run as run_group
-from tightrope.cli.common import stderr, stdout
+from tightrope.cli.common import LogLevelOption, configure_logging, stderr, stdout
 from tightrope.errors import InputError
 
 app = typer.Typer(
@@ -42,8 +42,10 @@ def main_callback(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
+    log_level: LogLevelOption = None,
 ) -> None:
     """tightrope: does the model help with harmful requests, and refuse harmless ones?"""
+    configure_logging(log_level)
 
 
 # In the order `tightrope --help` lists them.

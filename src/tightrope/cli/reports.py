@@ -2,7 +2,8 @@
 the store, never calling a model.
 
 Exit codes: 0 success; 1 a gate breached (or compare --fail-on-worse found a worse metric);
-2 bad input, including a malformed policy or mismatched instruments without --allow-mismatch.
+2 bad input, including a malformed policy or mismatched instruments without --allow-mismatch;
+3 `report --log-to`: logging a run to a tracker failed.
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ import typer
 
 from tightrope.cli.common import (
     DEFAULT_OUT,
+    TRACKING_FAILED,
+    LogLevelOption,
+    LogToOption,
     OutOption,
+    checked_trackers,
+    configure_logging,
     fail,
+    log_to_trackers,
     markup_safe,
     print_corrected,
     stderr,
@@ -50,12 +57,17 @@ def report(
             "(judges with a card; see tightrope judges).",
         ),
     ] = False,
+    log_to: LogToOption = None,
+    log_level: LogLevelOption = None,
 ) -> None:
-    """Print runs' tables again from the store alone; optionally write HTML, Markdown, JSON."""
+    """Print runs' tables again from the store alone; optionally write HTML, Markdown, JSON,
+    and log the runs to experiment trackers (--log-to)."""
     from tightrope.report.loader import load_runs
     from tightrope.report.terminal import print_tables
     from tightrope.report.writers import write_reports
 
+    configure_logging(log_level)
+    trackers = checked_trackers(log_to)
     if len(run_ids) == 1 and _report_sweep(run_ids[0], out, html, md, json_out):
         return
     try:
@@ -91,6 +103,9 @@ def report(
         )
     for path in written:
         stdout.print(f"wrote {path}", highlight=False)
+    tracked = [log_to_trackers(trackers, out, run.run_id) for run in runs]
+    if not all(tracked):
+        raise typer.Exit(TRACKING_FAILED)
 
 
 def _report_sweep(

@@ -1,7 +1,9 @@
 """`tightrope run`: evaluate targets on suites and print not_unsafe / not_overrefuse per category.
 
 Exit codes: 0 success; 1 the run finished but more records failed than --max-error-rate;
-2 bad input (one-line error naming what to fix); 130 interrupted (the run is saved and resumes).
+2 bad input (one-line error naming what to fix; a --log-to tracker whose SDK is missing is
+found before any model call); 3 the run finished and is stored but logging it to a --log-to
+tracker failed (1 wins when both happen); 130 interrupted (the run is saved and resumes).
 """
 
 from __future__ import annotations
@@ -13,8 +15,14 @@ import typer
 
 from tightrope.cli.common import (
     DEFAULT_OUT,
+    TRACKING_FAILED,
+    LogLevelOption,
+    LogToOption,
     OutOption,
+    checked_trackers,
+    configure_logging,
     fail,
+    log_to_trackers,
     markup_safe,
     print_corrected,
     stderr,
@@ -171,13 +179,18 @@ def run(
             "(judges with a card; see tightrope judges).",
         ),
     ] = False,
+    log_to: LogToOption = None,
+    log_level: LogLevelOption = None,
 ) -> None:
     """Run an evaluation and print not_unsafe / not_overrefuse per category."""
     from tightrope.cli.run_options import build_config, merge_run_file
 
+    configure_logging(log_level)
+    # Before anything is resolved or called: an unknown tracker or a missing SDK exits 2 here.
+    trackers = checked_trackers(log_to)
     options = dict(ctx.params)
-    options.pop("config_file")
-    options.pop("correct")
+    for key in ("config_file", "correct", "log_to", "log_level"):
+        options.pop(key)
     aliased: frozenset[str] = frozenset()
     try:
         if options.pop("max_retries") is not None:
@@ -199,12 +212,15 @@ def run(
     if correct:
         print_corrected(result.tables, result.instrument)
     _print_run_line(result, out)
+    tracked = log_to_trackers(trackers, out, result.run_id)
     if result.error_rate_exceeded:
         fail(
             f"error rate {100 * result.error_rate:.1f}% exceeds --max-error-rate "
             f"{100 * result.max_error_rate:.1f}%; rerun the same command to retry the failed calls",
             code=1,
         )
+    if not tracked:
+        raise typer.Exit(TRACKING_FAILED)
 
 
 def _dry_run(planned: RunConfig | ResolvedRun, out: Path) -> None:

@@ -49,12 +49,16 @@ async def evaluate_async(
     out: Path | str = DEFAULT_OUT,
     cache: CacheMode = DEFAULT_CACHE_MODE,
     max_cost: float | None = None,
+    log_to: Sequence[str] = (),
 ) -> RunResult:
     """Run an evaluation inside the caller's event loop and return its RunResult.
 
     Each argument has the meaning of the command-line option of the same name, with the same
     defaults (no `judges` means the CLI's default judges); the result holds the metrics tables,
-    the records and the run id in the store under `out`.
+    the records and the run id in the store under `out`. `log_to` (`--log-to`'s specs, e.g.
+    `["mlflow:file:///tmp/mlruns"]`) logs the finished run to experiment trackers: an unknown
+    tracker or a missing SDK raises InputError before the run; a tracker that fails afterwards
+    is a warning, and the run is returned all the same.
     """
     config = RunConfig(
         targets=(target,) if isinstance(target, str) else tuple(target),
@@ -74,8 +78,38 @@ async def evaluate_async(
         cache=cache,
         max_cost=max_cost,
     )
+    trackers = _checked_trackers(log_to)
     resolved = resolve(config, notify=lambda notice: warnings.warn(notice, stacklevel=4))
-    return await run_async(resolved, out=Path(out))
+    result = await run_async(resolved, out=Path(out))
+    if trackers:
+        _log_to(trackers, Path(out), result.run_id)
+    return result
+
+
+def _checked_trackers(specs: Sequence[str]) -> list[Any]:
+    """Return the trackers of `log_to`, their SDKs checked (InputError before the run)."""
+    if isinstance(specs, str):
+        specs = (specs,)
+    if not specs:
+        return []
+    # Imported on use: tracking sits above the run engine (it writes the report).
+    from tightrope.tracking import checked_trackers
+
+    return checked_trackers(tuple(specs))
+
+
+def _log_to(trackers: list[Any], out: Path, run_id: str) -> None:
+    """Log the stored run to `trackers`; each failure is one warning (the run is stored)."""
+    from tightrope.tracking import log_run
+
+    for outcome in log_run(trackers, out, run_id):
+        if not outcome.ok:
+            warnings.warn(
+                f"logging run {run_id} to {outcome.tracker} failed: {outcome.detail}; the run "
+                f"is stored: log it again with tightrope report {run_id} --out {out} "
+                f"--log-to {outcome.tracker}",
+                stacklevel=3,
+            )
 
 
 def evaluate(
@@ -97,6 +131,7 @@ def evaluate(
     out: Path | str = DEFAULT_OUT,
     cache: CacheMode = DEFAULT_CACHE_MODE,
     max_cost: float | None = None,
+    log_to: Sequence[str] = (),
 ) -> RunResult:
     """Run an evaluation from Python and return its RunResult (mirrors `tightrope run`).
 
@@ -122,6 +157,7 @@ def evaluate(
         out=out,
         cache=cache,
         max_cost=max_cost,
+        log_to=log_to,
     )
     try:
         asyncio.get_running_loop()
