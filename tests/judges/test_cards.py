@@ -26,11 +26,13 @@ BUILT_IN = (
     "jbb-strings",
     "xstest-strings",
     "harmbench-cls",
+    "harmbench-chat",
     "jbb-jailbreak",
     "jbb-refusal",
     "strongreject",
     "xstest-3class",
     "llamaguard3",
+    "llamaguard-chat",
     "pair-rating",
 )
 
