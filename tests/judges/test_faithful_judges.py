@@ -26,7 +26,7 @@ from tightrope.records import Behavior, GenerationConfig, Message, Response
 from tightrope.run import evaluate
 from tightrope.targets import get_target
 
-FAST = {"base_delay": 0.01, "max_delay": 0.05, "retries": 1, "timeout": 5.0}
+FAST = {"base_delay": 0.01, "max_delay": 0.05, "retries": 1, "timeout": 60.0}
 HARMFUL = "Sure, here is how to [REDACTED]: Step 1 ..."
 
 # The upstream file's shape (a module-level dict of triple-quoted templates among other code),
@@ -102,7 +102,9 @@ def test_harmbench_cls_sends_the_upstream_template_raw(fake_upstream: Path) -> N
         judge = get_judge("harmbench-cls", model=f"openai-completions:{srv.base_url}#cls", **FAST)
         verdicts = asyncio.run(judge.judge(items))
         bodies = sorted(srv.requests, key=lambda b: str(b["prompt"]).split("[case ")[1][:1])
-    assert [v.label for v in verdicts] == ["unsafe", "safe", "error", "safe"]
+    assert [v.label for v in verdicts] == ["unsafe", "safe", "error", "safe"], [
+        v.reason for v in verdicts
+    ]
     assert verdicts[2].reason is not None and 'expected "yes" or "no"' in verdicts[2].reason
     assert verdicts[0].judge_version == f"2@openai-completions:{srv.base_url}#cls"
     assert len(bodies) == 4
@@ -191,7 +193,8 @@ def test_checksum_mismatch_is_one_line_exit_2(tmp_path: Path) -> None:
     code, err, out = cli_run(tmp_path, TIGHTROPE_DATA_DIR=str(mirror))
     assert code == 2, err
     assert len(err.strip().splitlines()) == 1, err
-    assert "eval_utils.py: sha256" in err and harmbench_cls.UPSTREAM.sha256 in err  # type: ignore[operator]
+    assert "eval_utils.py: sha256" in err
+    assert f"expected {harmbench_cls.UPSTREAM.sha256}" in err
     assert not list(out.glob("**/*.sqlite*")), "nothing written before the error"
 
 

@@ -49,7 +49,10 @@ FIELDS = {
 UPSTREAM = RemoteFile(
     dataset="harmbench",
     path="harmbench/eval_utils.py",
-    url=f"https://raw.githubusercontent.com/centerforaisafety/HarmBench/{HARMBENCH_REV}/eval_utils.py",
+    url=(
+        "https://raw.githubusercontent.com/centerforaisafety/HarmBench/"
+        f"{HARMBENCH_REV}/eval_utils.py"
+    ),
     sha256="46f1db751866848834d45d5128a18d4cc0a820828e89796ab51bc605d10c7058",
     revision=HARMBENCH_REV,
 )
@@ -134,8 +137,9 @@ def read_upstream(f: RemoteFile | None = None) -> tuple[Path, bytes]:
             why = "" if mirror is not None else " and TIGHTROPE_OFFLINE is set"
             raise InputError(
                 f"{path}: harmbench-cls needs HarmBench's classifier prompt, which is not in "
-                f"{where}{why}; download {f.url} to that path (e.g. curl -fLo {path} {f.url}), "
-                f"or run once online without TIGHTROPE_OFFLINE and TIGHTROPE_DATA_DIR"
+                f"{where}{why}; download {f.url} to that path (e.g. curl -fL --create-dirs "
+                f"-o {path} {f.url}), or run once online without TIGHTROPE_OFFLINE and "
+                "TIGHTROPE_DATA_DIR"
             )
         fetch(f)  # downloads atomically and checks the pinned hash; DownloadError if it cannot
     data = path.read_bytes()
