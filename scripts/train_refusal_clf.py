@@ -15,7 +15,7 @@ The other half of the XSTest prompts, with every model's completion of them, is 
 is where accuracy is reported.
 
     .venv/bin/python scripts/train_refusal_clf.py [--data-dir ../shared/data] [--cv] [--inner-cv]
-    .venv/bin/python scripts/train_refusal_clf.py --lomo [--data-dir ../shared/data]
+    .venv/bin/python scripts/train_refusal_clf.py --lomo [--json FILE] [--data-dir ../shared/data]
 
 prints held-out accuracy per file next to the XSTest string matcher's on the same rows and
 writes the weights (Newton's method on an L2-regularised logistic loss, no randomness). The
@@ -28,7 +28,8 @@ repeated over 8 fixed fold assignments (the own examples and AdvBench rows are i
 training fold); it never touches the held-out rows. ``--lomo`` prints leave-one-model-out
 accuracy instead (train on two XSTest completion files, test on the third; also with prompts
 split by the same halves, so that neither the model nor the prompt was seen) and writes no
-weights.
+weights; ``--json FILE`` also writes its counts, from which ``scripts/lomo_card.py`` fills
+refusal-clf's card.
 """
 
 from __future__ import annotations
@@ -229,17 +230,21 @@ def lomo(
     train_half: dict[str, Any],
     extra_raw: Any,
     extra_y: Any,
-) -> None:
+) -> dict[str, list[dict[str, Any]]]:
     """Print leave-one-model-out accuracy: train on two XSTest files, test on the third.
 
     Two views per left-out model: (a) every row of the two files in training, every row of the
     third in test (an unseen model, but its prompts were seen with other models' answers); (b)
     only the training-half prompts of the two files in training and only the held-out-half
     prompts of the third in test (an unseen model and unseen prompts). Nothing is written.
+    Returns the counts per view ("unseen_model", "unseen_model_and_prompts"): one entry per
+    left-out model with `correct`, `n` and `train_rows`.
     """
+    out_counts: dict[str, list[dict[str, Any]]] = {}
     for strict in (False, True):
         view = "unseen model and prompts" if strict else "unseen model"
         print(f"leave-one-model-out ({view}):")
+        counts = out_counts.setdefault(view.replace(" ", "_"), [])
         right = n = 0
         for out in MODELS:
             kept = [m for m in MODELS if m != out]
@@ -256,8 +261,10 @@ def lomo(
             pred = predict(model, (raw[out][test] - shift) / scale)
             ok, k = int((pred == truth[out][test]).sum()), int(test.sum())
             right, n = right + ok, n + k
+            counts.append({"model": out, "correct": ok, "n": k, "train_rows": len(y)})
             print(f"  test {out:<16} (train {len(y)} rows) held-out {ok}/{k} = {ok / k:.1%}")
         print(f"  {'all':<21} held-out {right}/{n} = {right / n:.1%}")
+    return out_counts
 
 
 def main() -> None:
@@ -278,6 +285,11 @@ def main() -> None:
         action="store_true",
         help="print leave-one-model-out accuracy over the three XSTest files; write nothing",
     )
+    parser.add_argument(
+        "--json",
+        metavar="FILE",
+        help="with --lomo: also write the counts as JSON (scripts/lomo_card.py reads it)",
+    )
     parser.add_argument("--out", default=str(WEIGHTS))
     args = parser.parse_args()
     root = data_dir(args.data_dir)
@@ -297,8 +309,19 @@ def main() -> None:
     extra_y = np.array([r for _, r in OWN_EXAMPLES] + [False] * len(advbench), dtype=float)
     print(f"extra rows: {len(OWN_EXAMPLES)} own, {len(advbench)} AdvBench compliances")
     if args.lomo:
-        lomo(raw, truth, train_half, extra_raw, extra_y)
+        counts = lomo(raw, truth, train_half, extra_raw, extra_y)
+        if args.json:
+            report = {
+                "what": "refusal-clf leave-one-model-out accuracy (scripts/train_refusal_clf.py)",
+                "data_dir": str(root),
+                "extra_rows": {"own": len(OWN_EXAMPLES), "advbench": len(advbench)},
+                "views": counts,
+            }
+            Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            print(f"wrote {args.json}")
         return
+    if args.json:
+        parser.error("--json goes with --lomo")
     written: tuple[Any, float, Any, Any] | None = None
     all_x = np.vstack([raw[m] for m in MODELS])
     for swapped in (False, True) if args.cv else (False,):

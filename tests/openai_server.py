@@ -1,5 +1,6 @@
-"""A scripted HTTP server on 127.0.0.1 speaking OpenAI's chat-completions and Anthropic's
-messages protocols, for driving the real SDK clients in tests and benchmarks.
+"""A scripted HTTP server on 127.0.0.1 speaking OpenAI's chat-completions (and legacy text
+completions: a POST to `/completions` with a `prompt`) and Anthropic's messages protocols, for
+driving the real SDK clients in tests and benchmarks.
 
 Each request is answered by a `plan(prompt, n)` function, where `n` counts earlier requests with
 the same prompt; it returns an `Action`: a normal answer, a status code with headers, a delay, a
@@ -111,10 +112,13 @@ class ScriptedServer:
         length = int(h.headers.get("Content-Length", "0"))
         body = json.loads(h.rfile.read(length) or b"{}")
         anthropic = h.path.rstrip("/").endswith("/messages")
+        completions = h.path.rstrip("/").endswith("/v1/completions")
         messages = body.get("messages", [])
         prompt = str(messages[-1]["content"]) if messages else ""
         if isinstance(messages[-1]["content"] if messages else "", list):
             prompt = "".join(p.get("text", "") for p in messages[-1]["content"])
+        if completions:
+            prompt = str(body.get("prompt", ""))
         with self.lock:
             n = self.seen[prompt]
             self.seen[prompt] += 1
@@ -132,7 +136,10 @@ class ScriptedServer:
             delay = self.latency + action.delay
             if delay:
                 time.sleep(delay)
-            self._respond(h, action, prompt, body, anthropic=anthropic)
+            if completions and action.kind in ("ok", "text"):
+                self._respond_completion(h, action, prompt, body)
+            else:
+                self._respond(h, action, prompt, body, anthropic=anthropic)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client went away (a killed run): nothing to answer
         finally:
@@ -213,6 +220,24 @@ class ScriptedServer:
                 },
             }
         self._send(h, 200, json.dumps(payload_obj).encode(), action.headers)
+
+    def _respond_completion(
+        self, h: BaseHTTPRequestHandler, action: Action, prompt: str, body: dict[str, Any]
+    ) -> None:
+        text = action.text if action.text is not None else answer_for(prompt)
+        payload = {
+            "id": "cmpl-1",
+            "object": "text_completion",
+            "created": int(time.time()),
+            "model": body.get("model", "m"),
+            "choices": [{"index": 0, "text": text, "finish_reason": "length", "logprobs": None}],
+            "usage": {
+                "prompt_tokens": len(prompt.split()),
+                "completion_tokens": len(text.split()),
+                "total_tokens": len(prompt.split()) + len(text.split()),
+            },
+        }
+        self._send(h, 200, json.dumps(payload).encode(), action.headers)
 
     @staticmethod
     def _send(

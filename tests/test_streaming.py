@@ -87,7 +87,7 @@ def test_streamed_aggregate_equals_the_record_based_one(tmp_path: Path) -> None:
         config = RunConfig(
             targets=(FLAKY, RULE),
             attacks=("direct", "best-of-n:3", "base64"),
-            judges=("refusal", "gcg-strings", "harmbench-cls"),
+            judges=("refusal", "gcg-strings", "harmbench-chat"),
             judge_model=f"openai-compatible:{srv.base_url}#cls",
             target_settings={"retries": 1},
             limit=24,
@@ -105,7 +105,7 @@ def test_streamed_aggregate_equals_the_record_based_one(tmp_path: Path) -> None:
     assert [(u.spec, u.calls) for u in result.usage] == [(u.spec, u.calls) for u in expected]
     overall = result.tables[0].overall
     assert overall.asr.errors > 0, "the flaky target must fail some calls"
-    judge_errors = [r for r in records if (v := r.verdicts.get("harmbench-cls")) and not v.ok]
+    judge_errors = [r for r in records if (v := r.verdicts.get("harmbench-chat")) and not v.ok]
     assert judge_errors, "the judge server must fail some calls for this test to mean anything"
 
 

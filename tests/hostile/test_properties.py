@@ -220,7 +220,7 @@ def test_attack_options_build_or_fail_in_one_line(name: str, option: str | None)
 
 
 JUDGE_NAMES = st.one_of(
-    st.sampled_from(["refusal", "gcg-strings", "harmbench-cls", "strongreject", "panel", ""]),
+    st.sampled_from(["refusal", "gcg-strings", "harmbench-chat", "strongreject", "panel", ""]),
     st.text(max_size=12),
 )
 

@@ -4,6 +4,7 @@ lists every judge with its card."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -11,7 +12,13 @@ import pytest
 
 from clihelp import tightrope
 from tightrope.judges import get_judge
-from tightrope.judges.card import SHIPPED, card_from_report, load_cards
+from tightrope.judges.card import (
+    SHIPPED,
+    card_from_report,
+    held_out_groups,
+    load_cards,
+    save_card,
+)
 from tightrope.judges.evaluation import evaluate
 from tightrope.metrics.intervals import wilson_interval
 
@@ -26,11 +33,13 @@ BUILT_IN = (
     "jbb-strings",
     "xstest-strings",
     "harmbench-cls",
+    "harmbench-chat",
     "jbb-jailbreak",
     "jbb-refusal",
     "strongreject",
     "xstest-3class",
     "llamaguard3",
+    "llamaguard-chat",
     "pair-rating",
 )
 
@@ -104,3 +113,57 @@ def test_cards_ship_in_the_package() -> None:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "judges/cards/*.json" in data["tool"]["setuptools"]["package-data"]["tightrope"]
     assert SHIPPED.name == "cards" and SHIPPED.parent.name == "judges"
+
+
+def test_refusal_clf_card_carries_leave_one_model_out_figures() -> None:
+    """Issue 13, item 7: the card's unseen-model figures, consistent with their counts."""
+    (card,) = [c for c in load_cards(SHIPPED) if (c.judge, c.set.name) == ("refusal-clf", "xstest")]
+    groups = {h.group: h for h in card.held_out_by_model}
+    assert list(groups) == ["gpt4", "llama2orig", "mistralinstruct", "all"]
+    assert [groups[m].n for m in ("gpt4", "llama2orig", "mistralinstruct")] == [222] * 3
+    assert groups["all"].correct == sum(groups[m].correct for m in groups if m != "all")
+    assert groups["all"].n == 666
+    for h in card.held_out_by_model:
+        assert h.accuracy.value == pytest.approx(h.correct / h.n)
+        assert (h.accuracy.low, h.accuracy.high) == pytest.approx(wilson_interval(h.correct, h.n))
+    assert "leave-one-model-out" in card.held_out_note and "--lomo --json" in card.held_out_note
+    # Written from the training script's machine-readable output, kept beside it.
+    lomo = json.loads((ROOT / "scripts" / "refusal_clf_lomo.json").read_text("utf-8"))
+    assert held_out_groups(lomo["views"]["unseen_model_and_prompts"]) == card.held_out_by_model
+
+
+def test_cards_without_held_out_figures_still_load_and_save_unchanged(tmp_path: Path) -> None:
+    (gcg,) = [c for c in load_cards(SHIPPED) if (c.judge, c.set.name) == ("gcg-strings", "jbb")]
+    assert "held_out_by_model" not in (SHIPPED / "gcg-strings--jbb.json").read_text("utf-8")
+    assert gcg.held_out_by_model == [] and gcg.held_out_note == ""
+    path = save_card(gcg, tmp_path)
+    assert path.read_bytes() == (SHIPPED / "gcg-strings--jbb.json").read_bytes()
+
+
+def test_saving_a_card_keeps_held_out_figures_of_the_same_version(tmp_path: Path) -> None:
+    (clf,) = [c for c in load_cards(SHIPPED) if (c.judge, c.set.name) == ("refusal-clf", "xstest")]
+    assert clf.held_out_by_model
+    save_card(clf, tmp_path)
+    bare = clf.model_copy(update={"held_out_by_model": [], "held_out_note": "", "date": "x"})
+    (kept,) = load_cards(Path(save_card(bare, tmp_path)).parent)
+    assert kept.date == "x" and kept.held_out_by_model == clf.held_out_by_model
+    other = bare.model_copy(update={"version": "other"})
+    (dropped,) = load_cards(Path(save_card(other, tmp_path)).parent)
+    assert dropped.held_out_by_model == []
+
+
+def test_judges_listing_shows_the_cards_held_out_counts(tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    shipped = SHIPPED / "refusal-clf--xstest.json"
+    (cards / shipped.name).write_bytes(shipped.read_bytes())
+    (card,) = load_cards(cards)
+    listing = tightrope("judges", cwd=tmp_path, TIGHTROPE_CARDS_DIR=str(cards))
+    assert listing.returncode == 0, listing.stderr
+    assert "accuracy, unseen models (LOMO):" in listing.stdout
+    for h in card.held_out_by_model:
+        assert f"{100 * h.correct / h.n:.1f}%" in listing.stdout
+        assert f"({h.correct}/{h.n})" in listing.stdout
+    # Which LLM judges are for the fine-tuned weights and which for general chat models.
+    text = " ".join(listing.stdout.split())
+    assert "harmbench-chat and llamaguard-chat are tightrope's wording" in text

@@ -103,7 +103,7 @@ def test_free_text_stored_labels_are_errors_not_verdicts(shared_data: Path) -> N
 def test_harm_judge_against_refusal_set_is_refused(shared_data: Path) -> None:
     with pytest.raises(InputError, match="harm judge"):
         evaluate(
-            "harmbench-cls",
+            "harmbench-chat",
             "xstest",
             data_dir=str(shared_data),
             judge_model="python:fake_targets:rule",

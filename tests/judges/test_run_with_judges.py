@@ -20,22 +20,22 @@ def test_run_with_an_llm_harm_judge(tmp_path: Path) -> None:
         result = evaluate(
             target="python:fake_targets:rule",
             limit=6,
-            judges=["refusal", "harmbench-cls"],
+            judges=["refusal", "harmbench-chat"],
             judge_model=f"openai-compatible:{srv.base_url}#cls",
             out=tmp_path,
         )
         calls = len(srv.requests)
     table = result.tables[0]
-    assert (table.refusal_judge, table.harm_judge) == ("refusal", "harmbench-cls")
+    assert (table.refusal_judge, table.harm_judge) == ("refusal", "harmbench-chat")
     judged = [r for r in result.records if r.response and r.response.ok]
     assert calls == len(judged) > 0
     for r in judged:
-        v = r.verdicts["harmbench-cls"]
+        v = r.verdicts["harmbench-chat"]
         assert v.judge_version == f"1@openai-compatible:{srv.base_url}#cls"
         expected = "unsafe" if (r.response.text or "").startswith("Sure") else "safe"
         assert v.label == expected
     judges = {j["name"]: j for j in result.instrument["judges"]}
-    assert judges["harmbench-cls"]["kind"] == "harm"
+    assert judges["harmbench-chat"]["kind"] == "harm"
 
 
 def test_llm_judge_without_model_is_bad_input(tmp_path: Path) -> None:
@@ -94,11 +94,11 @@ def test_run_with_a_panel_shows_member_failure_rates(tmp_path: Path) -> None:
 
 
 def _judged_run(judge_model: str, out: Path, limit: int, **kw: Any) -> RunResult:
-    """A run of the rule target judged by `refusal` and `harmbench-cls` on `judge_model`."""
+    """A run of the rule target judged by `refusal` and `harmbench-chat` on `judge_model`."""
     return evaluate(
         target="python:fake_targets:rule",
         limit=limit,
-        judges=["refusal", "harmbench-cls"],
+        judges=["refusal", "harmbench-chat"],
         judge_model=judge_model,
         out=out,
         **kw,
@@ -115,8 +115,8 @@ def test_rerun_with_an_llm_judge_asks_the_judge_nothing(tmp_path: Path) -> None:
     assert first.model_calls == 6 + asked
     assert second.model_calls == 0 and second.cache_hits == 6 + asked
     assert second.run_id != first.run_id
-    assert [r.verdicts["harmbench-cls"].label for r in second.records] == [
-        r.verdicts["harmbench-cls"].label for r in first.records
+    assert [r.verdicts["harmbench-chat"].label for r in second.records] == [
+        r.verdicts["harmbench-chat"].label for r in first.records
     ]
 
 
@@ -131,7 +131,7 @@ def test_failed_judge_calls_are_not_cached_and_are_asked_again(tmp_path: Path) -
     with ScriptedServer(flaky_judge) as srv:
         spec = f"openai-compatible:{srv.base_url}#cls"
         failed = _judged_run(spec, tmp_path, 4, max_error_rate=1.0)
-        assert all(not r.verdicts["harmbench-cls"].ok for r in failed.records)
+        assert all(not r.verdicts["harmbench-chat"].ok for r in failed.records)
         asked = len(srv.requests)
         state["down"] = False
         again = _judged_run(spec, tmp_path, 4)

@@ -162,11 +162,13 @@ SPEED = {
 # Kinds of the built-in LLM judges, which cannot be built without a model.
 LLM_KINDS = {
     "harmbench-cls": "harm",
+    "harmbench-chat": "harm",
     "jbb-jailbreak": "harm",
     "jbb-refusal": "refusal",
     "strongreject": "harm",
     "xstest-3class": "refusal",
     "llamaguard3": "harm",
+    "llamaguard-chat": "harm",
     "pair-rating": "harm",
 }
 
@@ -184,8 +186,21 @@ def _kind_and_speed(name: str) -> tuple[str, str]:
     return kind, SPEED.get(name, "?")
 
 
+def _what(name: str) -> str:
+    """Return the first paragraph of a judge factory's docstring, on one line, without the
+    "Needs --judge-model." the speed column already says."""
+    import inspect
+
+    from tightrope.judges import judges
+
+    doc = inspect.getdoc(judges.get(name)) or ""
+    text = " ".join(doc.split("\n\n")[0].split())
+    return text.replace(" Needs --judge-model.", "").strip()
+
+
 def list_judges() -> None:
-    """List every registered judge: its kind, speed class and card (measured Se and Sp)."""
+    """List every registered judge: what it is, its kind, speed class and card (measured Se and
+    Sp; leave-one-model-out accuracy where the card has it)."""
     from rich.table import Table
 
     from tightrope.judges import judges
@@ -196,14 +211,25 @@ def list_judges() -> None:
     except InputError as exc:
         fail(str(exc))
     table = Table(title=f"judges (cards: {cards_dir()})", title_justify="left")
-    for col in ("judge", "kind", "speed", "card (version, set, Se and Sp with 95% CI)"):
+    for col in ("judge", "what", "kind", "speed", "card (version, set, Se and Sp with 95% CI)"):
         table.add_column(col)
     for name in sorted(judges.names()):
         kind, speed = _kind_and_speed(name)
-        mine = [c for c in cards if c.judge == name]
-        text = "\n".join(f"v{c.version} {c.summary()}" for c in mine) or "no card"
-        table.add_row(name, kind, speed, text)
+        lines = []
+        for c in (c for c in cards if c.judge == name):
+            lines.append(f"v{c.version} {c.summary()}")
+            if c.held_out_by_model:
+                lines.append("  accuracy, unseen models (LOMO):")
+                lines += [f"    {h.summary()}" for h in c.held_out_by_model]
+        table.add_row(name, _what(name), kind, speed, "\n".join(lines) or "no card")
     stdout.print(table)
+    stdout.print(
+        "harmbench-cls and llamaguard3 give the fine-tuned judge models their own input format "
+        "(HarmBench's prompt read from upstream on a completions endpoint; Llama Guard's chat "
+        "template); harmbench-chat and llamaguard-chat are tightrope's wording for general chat "
+        "models (docs/judges.md)",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

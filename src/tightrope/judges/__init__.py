@@ -2,9 +2,11 @@
 judge panels, and the judge registry.
 
 Importing this package registers the built-in judges (``gcg-strings``, ``jbb-strings``,
-``xstest-strings``, ``refusal``, ``refusal-clf``, ``hierarchy`` (instruction-hierarchy suites), and the LLM judges ``harmbench-cls``,
-``jbb-jailbreak``, ``jbb-refusal``, ``strongreject``, ``xstest-3class``, ``llamaguard3``,
-``pair-rating``, and ``choice``, the parse of multiple-choice answers); look them up with ``get_judge(name, **settings)``. Heavy libraries load only
+``xstest-strings``, ``refusal``, ``refusal-clf``, ``hierarchy`` (instruction-hierarchy suites),
+``choice`` (the parse of multiple-choice answers), and the LLM judges ``harmbench-cls`` and
+``llamaguard3`` (the fine-tuned judge models, in their own input format), ``harmbench-chat``,
+``llamaguard-chat``, ``jbb-jailbreak``, ``jbb-refusal``, ``strongreject``, ``xstest-3class``,
+``pair-rating``); look them up with ``get_judge(name, **settings)``. Heavy libraries load only
 when a judge that needs them is used.
 """
 

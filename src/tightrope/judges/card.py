@@ -13,6 +13,12 @@ Positive class: on the harm side (``--against jbb``) it is `unsafe`, and a refus
 refusal, full or partial. So a refusal judge's jbb card describes its refusal-based ASR, and its
 xstest card its refusal rates.
 
+A card may also carry `held_out_by_model` (optional; cards without it load as before): the
+judge's accuracy on the responses of models it was not trained on, one entry per left-out model
+(and `all`), with counts and a Wilson 95% interval, and `held_out_note` saying how they were
+measured. refusal-clf's XSTest card has them from ``scripts/train_refusal_clf.py --lomo --json
+FILE`` via ``scripts/lomo_card.py FILE``.
+
 The environment variable TIGHTROPE_CARDS_DIR, when set, names another folder to read cards from
 and save them to (tests use it; so can a user with cards of their own).
 """
@@ -22,11 +28,11 @@ from __future__ import annotations
 import datetime
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tightrope._version import __version__
 from tightrope.errors import InputError
@@ -57,6 +63,25 @@ class CardSet(BaseModel):
     note: str = ""
 
 
+class HeldOut(BaseModel):
+    """Accuracy on one left-out group (a model whose responses the judge never saw in training)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    group: str
+    correct: int
+    n: int
+    accuracy: Proportion
+
+    def summary(self) -> str:
+        """Return `group acc% [low–high] (correct/n)`."""
+        a = self.accuracy
+        return (
+            f"{self.group} {100 * a.value:.1f}% [{100 * a.low:.1f}–{100 * a.high:.1f}] "
+            f"({self.correct}/{self.n})"
+        )
+
+
 class JudgeCard(BaseModel):
     """One judge measured on one human-labelled set."""
 
@@ -76,6 +101,8 @@ class JudgeCard(BaseModel):
     specificity: Proportion
     date: str
     tightrope_version: str
+    held_out_by_model: list[HeldOut] = Field(default_factory=list)
+    held_out_note: str = ""
 
     def summary(self) -> str:
         """Return one line: set, n, Se and Sp with their intervals."""
@@ -85,6 +112,30 @@ class JudgeCard(BaseModel):
             f"Se {100 * se.value:.1f}% [{100 * se.low:.1f}–{100 * se.high:.1f}], "
             f"Sp {100 * sp.value:.1f}% [{100 * sp.low:.1f}–{100 * sp.high:.1f}]"
         )
+
+    def held_out_summary(self) -> str:
+        """Return one line of the leave-one-model-out accuracies, or "" when the card has none."""
+        if not self.held_out_by_model:
+            return ""
+        return "unseen models: " + ", ".join(h.summary() for h in self.held_out_by_model)
+
+
+def held_out_groups(counts: Iterable[Mapping[str, Any]]) -> list[HeldOut]:
+    """Return one HeldOut per `{"model", "correct", "n"}` entry, then their total as `all`,
+    each with its Wilson 95% interval (the counts `train_refusal_clf.py --lomo --json` writes)."""
+    out = [
+        HeldOut(
+            group=str(c["model"]),
+            correct=int(c["correct"]),
+            n=int(c["n"]),
+            accuracy=_proportion(int(c["correct"]), int(c["n"])),
+        )
+        for c in counts
+    ]
+    if len(out) > 1:
+        right, n = sum(h.correct for h in out), sum(h.n for h in out)
+        out.append(HeldOut(group="all", correct=right, n=n, accuracy=_proportion(right, n)))
+    return out
 
 
 def cards_dir() -> Path:
@@ -124,11 +175,30 @@ def find_card(cards: list[JudgeCard], judge: str, side: str) -> JudgeCard | None
 
 
 def save_card(card: JudgeCard, folder: Path | None = None) -> Path:
-    """Write the card as indented JSON (one file per judge and set); return its path."""
+    """Write the card as indented JSON (one file per judge and set); return its path.
+
+    A card without leave-one-model-out figures keeps those of the card it replaces when both are
+    of the same judge version (`judge-eval --save` cannot measure them), and is written without
+    the two optional fields, so a card that never had them is byte-for-byte as before.
+    """
     path = card_path(card.judge, card.set.name, folder)
+    if not card.held_out_by_model and path.is_file():
+        try:
+            old = read_card(path)
+        except InputError:
+            old = None
+        if old is not None and old.version == card.version and old.held_out_by_model:
+            card = card.model_copy(
+                update={
+                    "held_out_by_model": old.held_out_by_model,
+                    "held_out_note": old.held_out_note,
+                }
+            )
+    optional = None if card.held_out_by_model else {"held_out_by_model", "held_out_note"}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(card.model_dump(), indent=2) + "\n", encoding="utf-8")
+        text = json.dumps(card.model_dump(exclude=optional), indent=2) + "\n"
+        path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write judge card {path}: {exc.strerror or exc}") from None
     return path
