@@ -58,9 +58,14 @@ class ScriptedServer:
     """Runs in a background thread; use as a context manager. `base_url` ends in /v1."""
 
     def __init__(
-        self, plan: Callable[[str, int], Action] = always_ok, *, latency: float = 0.0
+        self,
+        plan: Callable[[str, int], Action] = always_ok,
+        *,
+        latency: float = 0.0,
+        body_plan: Callable[[dict[str, Any]], Action] | None = None,
     ) -> None:
         self.plan = plan
+        self.body_plan = body_plan  # when set, answers from the whole request body instead
         self.latency = latency
         self.lock = threading.Lock()
         self.seen: Counter[str] = Counter()
@@ -117,7 +122,7 @@ class ScriptedServer:
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             self.in_flight_trace.append(self.in_flight)
         try:
-            action = self.plan(prompt, n)
+            action = self.body_plan(body) if self.body_plan else self.plan(prompt, n)
             delay = self.latency + action.delay
             if delay:
                 time.sleep(delay)

@@ -29,7 +29,7 @@ async def judge_stage(
         for i in range(0, len(rowids), JUDGE_BATCH):
             chunk = store.judge_items_at(rowids[i : i + JUDGE_BATCH])
             verdicts = await j.judge(
-                [JudgeItem(behavior=b, response=r.text or "") for _, b, r in chunk]
+                [JudgeItem(behavior=b, response=r.judged_text or "") for _, b, r in chunk]
             )
             store.put_verdicts(
                 run_id, [(aid, name, v) for (aid, _, _), v in zip(chunk, verdicts, strict=True)]
