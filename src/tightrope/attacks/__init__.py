@@ -16,6 +16,7 @@ from tightrope.attacks._base import (
     get_attack,
     parse_attack_spec,
 )
+from tightrope.attacks.adaptive import crescendo as _crescendo  # noqa: F401  (registers "crescendo")
 from tightrope.attacks.adaptive import gcg as _gcg  # noqa: F401  (registers "gcg")
 from tightrope.attacks.adaptive import pair as _pair  # noqa: F401  (registers "pair")
 from tightrope.attacks.adaptive import past_tense as _past_tense  # noqa: F401  (registers "past-tense")
