@@ -101,20 +101,25 @@ class _Unit:
     ) -> list[Response]:
         """Return one response per call to model `spec`, cache first.
 
-        A call another unit of the stage is already making (the same attacker rewrite of a
-        behavior for two targets) waits for that call instead of being made twice.
+        A call another unit of the stage is making at this moment (the same attacker rewrite
+        of a behavior for two targets) waits for that call instead of being made twice; its
+        answer counts as a cache hit and in the role's usage, as a replayed call does.
         """
         model = self.stage.models[spec]
         keys = [(spec, model.key(messages, config)) for messages, config in calls]
         inflight = self.stage.inflight
         loop = asyncio.get_running_loop()
         mine: dict[tuple[str, str], asyncio.Future[Response]] = {}
+        others: dict[int, asyncio.Future[Response]] = {}
         by_config: dict[GenerationConfig, list[int]] = {}
         for i, ((_, config), key) in enumerate(zip(calls, keys, strict=True)):
-            if key in inflight or key in mine:
+            if key in inflight and key not in mine:
+                others[i] = inflight[key]
                 continue
-            mine[key] = inflight[key] = loop.create_future()
+            if key not in mine:
+                mine[key] = inflight[key] = loop.create_future()
             by_config.setdefault(config, []).append(i)
+        out: list[Response | None] = [None] * len(calls)
 
         async def one(config: GenerationConfig, idx: list[int]) -> None:
             try:
@@ -125,15 +130,20 @@ class _Unit:
                         mine[keys[i]].set_result(Response(error="no response"))
                 raise
             for i, r in zip(idx, responses, strict=True):
-                mine[keys[i]].set_result(r)
+                out[i] = r
+                if not mine[keys[i]].done():
+                    mine[keys[i]].set_result(r)
 
-        waiting = {key: inflight[key] for key in keys}
         try:
             await asyncio.gather(*(one(c, idx) for c, idx in by_config.items()))
-            return [await waiting[key] for key in keys]
+            for i, fut in others.items():
+                out[i] = r = await fut
+                model.hits += 1
+                model.used.setdefault(role, []).append((model.inner.spec, r))
         finally:
             for key in mine:
                 inflight.pop(key, None)
+        return [r if r is not None else Response(error="no response") for r in out]
 
     async def query(self, queries: Sequence[Query]) -> list[tuple[str, Response]]:
         """Query the target (cache first) and store each query as an attempt with its response."""
