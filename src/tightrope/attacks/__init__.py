@@ -1,7 +1,8 @@
 """Attacks: how a behavior becomes the prompts actually sent.
 
 `static/` holds transforms planned before any model call (templates, encodings, best-of-N,
-many-shot, transfer); `adaptive/` holds searches that talk to models in a loop (PAIR, TAP, GCG).
+many-shot, transfer, human jailbreaks); `adaptive/` holds attacks that talk to models (PAIR,
+TAP, GCG, the multi-turn Crescendo, and the attacker rewrites PAP, past-tense, translate).
 Both register in one registry, `attacks`, under `@attack("name")`.
 """
 
