@@ -44,8 +44,7 @@ def _text_cell(text: str | None, cls: str = "text") -> str:
 def _turns_cell(turns: Sequence[tuple[str, str]]) -> str:
     """The conversation sent, turn by turn; the last user turn is the one answered."""
     blocks = "".join(
-        f'<div class="turn turn-{_e(role)}"><span class="role">{_e(role)}</span>'
-        f"{_e(text)}</div>"
+        f'<div class="turn turn-{_e(role)}"><span class="role">{_e(role)}</span>{_e(text)}</div>'
         for role, text in turns
     )
     n = sum(1 for role, _ in turns if role == "user")

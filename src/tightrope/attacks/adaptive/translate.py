@@ -175,7 +175,9 @@ class Translate(RewriteAttack):
         )
         for (aid, response), rw in zip(answered, backs, strict=True):
             if rw.text is not None:
-                ctx.amend(aid, response.model_copy(update={"translation": rw.text}))
+                # A small model may echo the fence: keep what comes before its closing tag.
+                text = rw.text.split("</text>")[0].removeprefix("<text>").strip() or rw.text
+                ctx.amend(aid, response.model_copy(update={"translation": text}))
             else:
                 ctx.amend(
                     aid,
