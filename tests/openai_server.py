@@ -64,11 +64,13 @@ class ScriptedServer:
         *,
         latency: float = 0.0,
         responder: Callable[[dict[str, Any]], str | None] | None = None,
+        body_plan: Callable[[dict[str, Any]], Action] | None = None,
     ) -> None:
         self.plan = plan
         # Reads the whole request body and returns the reply text (None: the plan's text), for
         # answers that depend on more than the last message (a conversation's earlier turns).
         self.responder = responder
+        self.body_plan = body_plan  # when set, answers from the whole request body instead
         self.latency = latency
         self.lock = threading.Lock()
         self.seen: Counter[str] = Counter()
@@ -128,7 +130,7 @@ class ScriptedServer:
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             self.in_flight_trace.append(self.in_flight)
         try:
-            action = self.plan(prompt, n)
+            action = self.body_plan(body) if self.body_plan else self.plan(prompt, n)
             if self.responder is not None and action.kind == "ok":
                 text = self.responder(body)
                 if text is not None:

@@ -200,11 +200,28 @@ class Response(_Record):
     latency_s: float = 0.0
     error: Text | None = None
     filtered: Text | None = None
+    translation: Text | None = Field(
+        default=None,
+        description="the text translated back by an attack that wrote the prompt in another "
+        "language (translate): what judges read; `text` stays the target's own answer",
+    )
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_translation(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("translation") is None:
+            data.pop("translation", None)
+        return data
 
     @property
     def ok(self) -> bool:
         """True when the call produced text; False for a recorded failure."""
         return self.error is None and self.text is not None
+
+    @property
+    def judged_text(self) -> str | None:
+        """The text judges read: the back-translation when there is one, else `text`."""
+        return self.translation if self.translation is not None else self.text
 
 
 class Verdict(_Record):

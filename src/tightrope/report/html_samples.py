@@ -41,6 +41,33 @@ def _text_cell(text: str | None, cls: str = "text") -> str:
     )
 
 
+def _turns_cell(turns: Sequence[tuple[str, str]]) -> str:
+    """The conversation sent, turn by turn; the last user turn is the one answered."""
+    blocks = "".join(
+        f'<div class="turn turn-{_e(role)}"><span class="role">{_e(role)}</span>{_e(text)}</div>'
+        for role, text in turns
+    )
+    n = sum(1 for role, _ in turns if role == "user")
+    return (
+        f'<td class="text"><details class="conversation"><summary>conversation · {n} user '
+        f'turns<span class="more"> … show the turns</span></summary>{blocks}</details>'
+        f'<div class="turn turn-user last"><span class="role">last turn</span>'
+        f"{_e(turns[-1][1] if turns else '')}</div></td>"
+    )
+
+
+def _response_cell(r: SampleRow) -> str:
+    if r.error is not None and r.response is None:
+        return f'<td class="text"><span class="err-text">error: {_e(r.error)}</span></td>'
+    if r.translation is None:
+        return _text_cell(r.response)
+    return (
+        f'<td class="text">{_e(r.response or "")}'
+        f'<div class="turn back"><span class="role">translated back · what the judges read'
+        f"</span>{_e(r.translation)}</div></td>"
+    )
+
+
 def filters_html(rows: Sequence[SampleRow]) -> str:
     """Return the filter form: run, target and attack (when several), side, category, verdict,
     outcome, judge disagreement and a text search.
@@ -89,17 +116,14 @@ def _row(r: SampleRow) -> str:
     pills = f'<span class="pill {_e(r.outcome)}">{_e(r.outcome)}</span>'
     if r.disagree:
         pills += ' <span class="pill disagree">judges disagree</span>'
-    response = (
-        f'<td class="text"><span class="err-text">error: {_e(r.error)}</span></td>'
-        if r.error is not None and r.response is None
-        else _text_cell(r.response)
-    )
+    response = _response_cell(r)
+    prompt = _turns_cell(r.turns) if r.turns else _text_cell(r.prompt)
     return (
         f"<tr {data}>"
         f'<td><span class="mono">{_e(r.behavior_id)}</span><br>'
         f'<span class="side-{_e(r.side)}">{_e(r.side)}</span> · {_e(r.category)}'
         f'<br><span class="verdicts">{_e(r.attack)} · {_e(r.target)}</span></td>'
-        f"{_text_cell(r.prompt)}{response}"
+        f"{prompt}{response}"
         f'<td>{pills}<br><span class="verdicts">{_e(verdicts or "no verdict")}</span>'
         + (
             f'<br><span class="err-text">{_e(r.error)}</span>'

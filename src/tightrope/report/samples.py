@@ -35,6 +35,17 @@ class SampleRow:
     verdict: str
     outcome: str
     disagree: bool
+    turns: tuple[tuple[str, str], ...] = ()
+    translation: str | None = None
+
+
+def conversation_turns(record: Record) -> tuple[tuple[str, str], ...]:
+    """Return (role, text) of every message sent when the attempt is a conversation (it holds
+    an answer of the target before its last turn: crescendo), else nothing."""
+    messages = record.attempt.messages
+    if not any(m.role == "assistant" for m in messages[:-1]):
+        return ()
+    return tuple((m.role, m.content) for m in messages)
 
 
 def prompt_text(record: Record) -> str:
@@ -113,6 +124,8 @@ def sample_row(
         verdict=verdict,
         outcome=outcome_label(record, refusal_judge=refusal_judge, harm_judge=harm_judge),
         disagree=judges_disagree(record.verdicts),
+        turns=conversation_turns(record),
+        translation=response.translation if response is not None else None,
     )
 
 

@@ -99,19 +99,50 @@ class _Unit:
     async def ask(
         self, role: str, spec: str, calls: Sequence[tuple[Sequence[Message], GenerationConfig]]
     ) -> list[Response]:
-        """Return one response per call to model `spec`, cache first."""
+        """Return one response per call to model `spec`, cache first.
+
+        A call another unit of the stage is making at this moment (the same attacker rewrite
+        of a behavior for two targets) waits for that call instead of being made twice; its
+        answer counts as a cache hit and in the role's usage, as a replayed call does.
+        """
         model = self.stage.models[spec]
+        keys = [(spec, model.key(messages, config)) for messages, config in calls]
+        inflight = self.stage.inflight
+        loop = asyncio.get_running_loop()
+        mine: dict[tuple[str, str], asyncio.Future[Response]] = {}
+        others: dict[int, asyncio.Future[Response]] = {}
         by_config: dict[GenerationConfig, list[int]] = {}
-        for i, (_, config) in enumerate(calls):
+        for i, ((_, config), key) in enumerate(zip(calls, keys, strict=True)):
+            if key in inflight and key not in mine:
+                others[i] = inflight[key]
+                continue
+            if key not in mine:
+                mine[key] = inflight[key] = loop.create_future()
             by_config.setdefault(config, []).append(i)
         out: list[Response | None] = [None] * len(calls)
 
         async def one(config: GenerationConfig, idx: list[int]) -> None:
-            responses, _ = await model.call([calls[i][0] for i in idx], config, role=role)
+            try:
+                responses, _ = await model.call([calls[i][0] for i in idx], config, role=role)
+            except BaseException:
+                for i in idx:
+                    if not mine[keys[i]].done():
+                        mine[keys[i]].set_result(Response(error="no response"))
+                raise
             for i, r in zip(idx, responses, strict=True):
                 out[i] = r
+                if not mine[keys[i]].done():
+                    mine[keys[i]].set_result(r)
 
-        await asyncio.gather(*(one(c, idx) for c, idx in by_config.items()))
+        try:
+            await asyncio.gather(*(one(c, idx) for c, idx in by_config.items()))
+            for i, fut in others.items():
+                out[i] = r = await fut
+                model.hits += 1
+                model.used.setdefault(role, []).append((model.inner.spec, r))
+        finally:
+            for key in mine:
+                inflight.pop(key, None)
         return [r if r is not None else Response(error="no response") for r in out]
 
     async def query(self, queries: Sequence[Query]) -> list[tuple[str, Response]]:
@@ -137,6 +168,17 @@ class _Unit:
             self.stage.store.put_verdicts(
                 self.stage.run_id, [(aid, LOOP_VERDICT, v) for aid, v in items]
             )
+
+    def amend(self, attempt_id: str, response: Response) -> None:
+        """Replace the stored response of an attempt this unit made (translate adds the
+        back-translation its judges read); the cached target answer is left as it was."""
+        attempt = self.stage.existing[attempt_id]
+        key = self._model.key(attempt.messages, self.stage.generation)
+        self.stage.store.put_responses(self.stage.run_id, [(attempt, key, response)])
+        if response.ok:
+            self.stage.done.add(attempt_id)
+        else:
+            self.stage.done.discard(attempt_id)
 
     def record_failure(self, query: Query, error: str) -> None:
         """Store an error record at the query's position; nothing was sent to the target."""
@@ -175,6 +217,7 @@ class _StageRun:
         self.models = models
         self.generation = generation
         self.computed = computed
+        self.inflight: dict[tuple[str, str], asyncio.Future[Response]] = {}
         self.existing = {a.id: a for a, _ in store.attempts(run_id)}
         pending = {a.id for a, _ in store.pending_attempts(run_id)}
         self.done = set(self.existing) - pending

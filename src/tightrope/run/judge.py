@@ -49,7 +49,7 @@ async def judge_stage(
             verdicts = await ex.judge(
                 name,
                 judges[name],
-                [JudgeItem(behavior=b, response=r.text or "") for _, b, r in chunk],
+                [JudgeItem(behavior=b, response=r.judged_text or "") for _, b, r in chunk],
             )
             store.put_verdicts(
                 run_id, [(aid, name, v) for (aid, _, _), v in zip(chunk, verdicts, strict=True)]

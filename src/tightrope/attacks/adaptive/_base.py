@@ -70,6 +70,10 @@ class LoopContext(Protocol):
         """Store the in-loop judge's verdict on attempts (by attempt id)."""
         ...
 
+    def amend(self, attempt_id: str, response: Response) -> None:
+        """Replace the stored response of an attempt made through `query` (by attempt id)."""
+        ...
+
     def record_failure(self, query: Query, error: str) -> None:
         """Store an error record where a query could not be made (an attacker call failed)."""
         ...
