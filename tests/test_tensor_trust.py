@@ -21,6 +21,8 @@ from tightrope.errors import InputError
 from tightrope.judges import JudgeItem, get_judge
 from tightrope.metrics.hierarchy import hierarchy_metrics
 from tightrope.records import Behavior, GenerationConfig
+from tightrope.report.html import render_html
+from tightrope.report.loader import load_runs
 from tightrope.run import evaluate
 from tightrope.targets.roles import anthropic_messages, openai_messages, template_messages
 
@@ -181,6 +183,14 @@ def test_metrics_on_replayed_responses_equal_hand_counts(
     dv = named["defense_validity"]
     assert (dv.k, dv.n, dv.errors) == (k1 + k2, n1 + n2, e1 + e2)
     assert 0 < dv.k < dv.n and dv.errors > 0
+    # The HTML report's instruction-hierarchy section shows the same counts.
+    page = render_html(load_runs(tmp_path / "o", [result.run_id]))
+    section = page.split('<section id="hierarchy">')[1].split("</section>")[0]
+    for key, label in (("hijacking_robustness", "hijacking robustness"), ("defense_validity", "defense validity")):
+        r = named[key]
+        row = next(tr for tr in section.split("<tr>")[1:] if f"<td>{label}" in tr)
+        assert f"<td>{100 * r.value:.1f}%</td>" in row
+        assert f"<td>{r.n}</td><td>{r.errors}</td>" in row
 
 
 def _tt_responder(body: dict[str, object]) -> str:

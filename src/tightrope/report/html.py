@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from tightrope._version import __version__
+from tightrope.metrics.hierarchy import hierarchy_metrics
 from tightrope.metrics.rates import Rate
 from tightrope.report.choice import NOTE as CHOICE_NOTE
 from tightrope.report.choice import choice_html
@@ -111,6 +112,36 @@ def helm_section(runs: Sequence[LoadedRun]) -> list[str]:
     ]
 
 
+def hierarchy_section(runs: Sequence[LoadedRun]) -> list[str]:
+    """Return the instruction-hierarchy section (Tensor Trust's and the injection suite's
+    metrics per target and attack), or nothing when no table has them."""
+    rows = []
+    for run in runs:
+        for t in run.tables:
+            for m in hierarchy_metrics(t):
+                r = m.rate
+                ci = "–" if r.n == 0 else f"[{100 * r.low:.1f}, {100 * r.high:.1f}]"
+                value = "–" if r.n == 0 else f"{100 * r.value:.1f}%"
+                rows.append(
+                    f"<tr><td>{escape(t.target)}</td><td>{escape(t.attack)}</td>"
+                    f"<td>{escape(m.label)}</td><td>{value}</td><td>{ci}</td>"
+                    f"<td>{r.n}</td><td>{r.errors}</td></tr>"
+                )
+    if not rows:
+        return []
+    return [
+        '<section id="hierarchy"><h2>Instruction hierarchy</h2>',
+        '<p class="lead">As the papers define them (docs/hierarchy.md): robustness is the share of '
+        "attacks the system instructions held against; defense validity and task completion the "
+        "share of legitimate inputs still served. Wilson 95% intervals; errors counted apart."
+        "</p>",
+        "<table class='hierarchy'><thead><tr><th>target</th><th>attack</th><th>metric</th>"
+        "<th>value</th><th>95% CI</th><th>n</th><th>err</th></tr></thead><tbody>",
+        *rows,
+        "</tbody></table></section>",
+    ]
+
+
 def choice_section(runs: Sequence[LoadedRun]) -> list[str]:
     """Return the multiple-choice section, or nothing when no run answered such items."""
     sections = [s for run in runs for s in run.choice()]
@@ -198,6 +229,7 @@ def render_html(
         "no usable prompt.</p>",
         heatmap_html(series),
         "</section>",
+        *hierarchy_section(runs),
         *helm_section(runs),
         *choice_section(runs),
         '<section id="attacks"><h2>Attack success by attack</h2>',
