@@ -186,7 +186,10 @@ def test_metrics_on_replayed_responses_equal_hand_counts(
     # The HTML report's instruction-hierarchy section shows the same counts.
     page = render_html(load_runs(tmp_path / "o", [result.run_id]))
     section = page.split('<section id="hierarchy">')[1].split("</section>")[0]
-    for key, label in (("hijacking_robustness", "hijacking robustness"), ("defense_validity", "defense validity")):
+    for key, label in (
+        ("hijacking_robustness", "hijacking robustness"),
+        ("defense_validity", "defense validity"),
+    ):
         r = named[key]
         row = next(tr for tr in section.split("<tr>")[1:] if f"<td>{label}" in tr)
         assert f"<td>{100 * r.value:.1f}%</td>" in row

@@ -8,16 +8,23 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from tightrope.errors import InputError
-from tightrope.records import Behavior, JudgeKind, Verdict, VerdictLabel
+from tightrope.records import Behavior, JudgeKind, Message, Verdict, VerdictLabel
 from tightrope.registry import JUDGES_GROUP, Registry
 
 
 @dataclass(frozen=True)
 class JudgeItem:
-    """What a judge sees: the behavior that was asked and the text the target answered."""
+    """What a judge sees: the behavior that was asked and the text the target answered.
+
+    `conversation` holds the messages the target was sent for this answer (the whole
+    conversation of a multi-turn attack, or one user turn); judges whose protocol reads a
+    conversation (Llama Guard 3) use it, the rest read the behavior and the answer only.
+    Empty where no conversation is known (judge meta-evaluation, in-loop judges).
+    """
 
     behavior: Behavior
     response: str
+    conversation: tuple[Message, ...] = ()
 
 
 @runtime_checkable

@@ -46,10 +46,14 @@ async def judge_stage(
     async def one(name: str, rowids: list[int]) -> None:
         async with limit:
             chunk = store.judge_items_at(rowids)
+            conversations = store.conversations_at(rowids)
             verdicts = await ex.judge(
                 name,
                 judges[name],
-                [JudgeItem(behavior=b, response=r.judged_text or "") for _, b, r in chunk],
+                [
+                    JudgeItem(behavior=b, response=r.judged_text or "", conversation=conv)
+                    for (_, b, r), conv in zip(chunk, conversations, strict=True)
+                ],
             )
             store.put_verdicts(
                 run_id, [(aid, name, v) for (aid, _, _), v in zip(chunk, verdicts, strict=True)]

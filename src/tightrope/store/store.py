@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from tightrope.errors import StoreError
-from tightrope.records import Attempt, Behavior, Judged, Record, Response, Verdict
+from tightrope.records import Attempt, Behavior, Judged, Message, Record, Response, Verdict
 from tightrope.store.boundary import guarded
 from tightrope.store.cache import CacheTable
 from tightrope.store.schema import connect
@@ -301,6 +301,23 @@ class Store(CacheTable, SweepTable):
                     "JOIN responses r ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
                     "JOIN behaviors b ON b.run_id=a.run_id AND b.behavior_id=a.behavior_id "
                     f"WHERE a.rowid IN ({marks}) ORDER BY a.rowid",
+                    chunk,
+                )
+            ]
+        return out
+
+    def conversations_at(self, rowids: Sequence[int]) -> list[tuple[Message, ...]]:
+        """Return the messages each of these attempts sent (its whole conversation), in rowid
+        order, for the same rows as `judge_items_at` (attempts with a response): what a judge
+        whose protocol reads a conversation is given."""
+        out: list[tuple[Message, ...]] = []
+        for chunk in _chunks(rowids):
+            marks = ",".join("?" * len(chunk))
+            out += [
+                Attempt.model_validate_json(data).messages
+                for (data,) in self._conn.execute(
+                    "SELECT a.data FROM attempts a JOIN responses r ON r.run_id=a.run_id AND "
+                    f"r.attempt_id=a.attempt_id WHERE a.rowid IN ({marks}) ORDER BY a.rowid",
                     chunk,
                 )
             ]

@@ -103,6 +103,30 @@ def user_turn(item: JudgeItem) -> str:
     return behavior.text
 
 
+def conversation_turns(conversation: tuple[Message, ...]) -> list[Message]:
+    """Return a multi-turn conversation as alternating user/assistant turns ending with the user,
+    or [] for a single-turn one (no assistant turn: the behavior is then the user turn).
+
+    Llama Guard's template takes user and assistant turns only, alternating from the user: system
+    messages are left out, tool content is read as the user's, and consecutive turns of one role
+    are joined.
+    """
+    if not any(m.role == "assistant" for m in conversation):
+        return []
+    turns: list[Message] = []
+    for m in conversation:
+        if m.role == "system":
+            continue
+        role = "assistant" if m.role == "assistant" else "user"
+        if not turns and role == "assistant":
+            continue
+        if turns and turns[-1].role == role:
+            turns[-1] = Message(role=role, content=f"{turns[-1].content}\n\n{m.content}")
+        else:
+            turns.append(Message(role=role, content=m.content))
+    return turns if turns and turns[-1].role == "user" else []
+
+
 def read_reading(output: str) -> Reading:
     """Return unsafe (with its categories) or safe from a Llama Guard answer."""
     word, codes = read_guard(output)
@@ -121,7 +145,15 @@ class LlamaGuard3Template:
     generation = GenerationConfig(temperature=0.0, max_tokens=20)
 
     def messages(self, item: JudgeItem) -> list[Message]:
-        """Return [user, assistant]: the behavior and the response under judgement."""
+        """Return [user, assistant]: the behavior and the response under judgement.
+
+        An answer given inside a multi-turn conversation (a Crescendo turn) is judged in that
+        conversation, as Llama Guard classifies the last turn of a dialogue: its earlier user
+        and assistant turns, then the answer (`conversation_turns`).
+        """
+        earlier = conversation_turns(item.conversation)
+        if earlier:
+            return [*earlier, Message(role="assistant", content=item.response)]
         return [
             Message(role="user", content=user_turn(item)),
             Message(role="assistant", content=item.response),
