@@ -112,6 +112,13 @@ def run(
     retries: Annotated[
         int | None, typer.Option(min=1, help="Attempts per request, first included (default 6).")
     ] = None,
+    transport: Annotated[
+        str | None,
+        typer.Option(
+            help="HTTP client of openai targets: sdk (the openai SDK) or lean (aiohttp). "
+            "Default: sdk for openai:, lean for openai-compatible:."
+        ),
+    ] = None,
     max_retries: Annotated[
         int | None,
         typer.Option(
