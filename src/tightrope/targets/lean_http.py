@@ -113,6 +113,10 @@ class LeanClient:
         self._errors = (aiohttp.ClientError,)
         self._timeouts = (aiohttp.ServerTimeoutError,)
         self._url = URL(self.url)
+        # HTTP(S)_PROXY and NO_PROXY are honoured as the SDK's client honours them, read once
+        # here: aiohttp's trust_env would read them (and ~/.netrc) in a worker thread for every
+        # request, two thread hops each.
+        self._proxy = _env_proxy(self._url)
         connector = aiohttp.TCPConnector(limit=self.pool, limit_per_host=0, ttl_dns_cache=None)
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -121,7 +125,8 @@ class LeanClient:
             timeout=aiohttp.ClientTimeout(
                 total=None, sock_connect=self.timeout, sock_read=self.timeout
             ),
-            trust_env=True,  # HTTP(S)_PROXY and NO_PROXY, as the SDK honours them
+            # Cookies play no part in the protocol; not matching them saves work per request.
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
         self._loop = asyncio.get_running_loop()
         return self._session
@@ -140,7 +145,7 @@ class LeanClient:
         if session is None or self._loop is not asyncio.get_running_loop():
             session = self._open()
         try:
-            async with session.post(self._url, data=dumps(body)) as resp:
+            async with session.post(self._url, data=dumps(body), proxy=self._proxy) as resp:
                 raw = await resp.read()
                 status = resp.status
                 if status >= 400:
@@ -166,3 +171,17 @@ def _text(raw: bytes, charset: str | None) -> str:
         return raw.decode(charset or "utf-8", errors="replace").strip()
     except LookupError:
         return raw.decode("utf-8", errors="replace").strip()
+
+
+def _env_proxy(url: Any) -> Any:
+    """Return the proxy URL the environment names for `url` (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
+    NO_PROXY, as urllib reads them), or None."""
+    import urllib.request
+
+    from yarl import URL
+
+    if urllib.request.proxy_bypass(url.host or ""):
+        return None
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    return URL(proxy) if proxy else None
