@@ -228,3 +228,35 @@ def test_openai_scheme_over_the_lean_transport(monkeypatch: pytest.MonkeyPatch) 
     assert r.ok and srv.requests[0]["model"] == "gpt-test"
     headers = {k.lower(): v for k, v in srv.headers[0].items()}
     assert headers["openai-organization"] == "org-test"
+
+
+def test_without_orjson_the_lean_transport_sends_the_same_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import tightrope.targets.lean_http as lean_http
+
+    convs = [_user("prompt ü 2"), _user("plain")]
+    extra = {"stop": ["END"], "logit_bias": {"50256": -100}}
+    _, with_orjson = _ask(lambda p, n: OK, "lean", convs, extra_body=extra)
+    monkeypatch.setattr(lean_http, "_orjson", None)
+    got, without = _ask(lambda p, n: FAULTS["malformed"] if n < 1 else OK, "lean", convs, **{
+        "extra_body": extra, "retries": 2})  # fmt: skip
+    assert without.requests[::2] == with_orjson.requests
+    assert all(r.ok for r in got)
+
+
+def test_without_aiohttp_the_default_falls_back_to_the_sdk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "aiohttp" else real(name, *a)
+    )
+    url = "openai-compatible:http://127.0.0.1:1/v1#m"
+    assert get_target(url).transport == "sdk"  # type: ignore[attr-defined]
+    with pytest.raises(
+        InputError, match=r"lean transport needs aiohttp: pip install 'tightrope\[fast\]'"
+    ):
+        get_target(url, transport="lean")

@@ -124,7 +124,11 @@ class OpenAITarget(RemoteChatTarget):
         max_delay: float = 30.0,
         extra_body: dict[str, Any] | None = None,
         version: str | None = None,
+        transport: str | None = None,
     ) -> None:
+        # `transport` picks the class (make_openai_target); a subclass with one way to call its
+        # endpoint (the completions target) takes the setting and keeps its own.
+        self._require()
         key = os.environ.get(api_key_env)
         if key is None and base_url is None:
             raise InputError(f"target {spec}: set {api_key_env} in the environment")
@@ -144,6 +148,10 @@ class OpenAITarget(RemoteChatTarget):
         self._key = key or "not-needed"
         self._base_url = base_url
         self._timeout = timeout
+
+    def _require(self) -> None:
+        """Raise InputError (exit 2) when this transport's HTTP library is not installed."""
+        check_installed("openai", "the openai targets need the openai SDK", "openai")
 
     def _make_client(self) -> Any:
         return _import_openai().AsyncOpenAI(
@@ -197,11 +205,9 @@ def make_openai_target(
     if transport not in TRANSPORTS:
         raise InputError(f"target {spec}: transport {transport!r} is not one of sdk, lean")
     if transport == "lean":
-        check_installed("aiohttp", "the lean transport needs aiohttp", "fast")
         from tightrope.targets.openai_lean import LeanOpenAITarget
 
         return LeanOpenAITarget(spec=spec, model=model, base_url=base_url, **chosen)
-    check_installed("openai", "the openai targets need the openai SDK", "openai")
     return OpenAITarget(spec=spec, model=model, base_url=base_url, **chosen)
 
 

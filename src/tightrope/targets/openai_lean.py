@@ -27,7 +27,7 @@ from tightrope.targets.openai_compat import (
     completion_response,
     content_filter_error,
 )
-from tightrope.targets.remote import status_failure
+from tightrope.targets.remote import check_installed, status_failure
 from tightrope.targets.retry import CallFailed, Failure
 from tightrope.targets.roles import openai_messages
 
@@ -57,6 +57,10 @@ class LeanOpenAITarget(OpenAITarget):
     """An OpenAI-compatible endpoint through tightrope's aiohttp client (see the module)."""
 
     transport = "lean"
+
+    def _require(self) -> None:
+        """Raise InputError (exit 2) when aiohttp is not installed."""
+        check_installed("aiohttp", "the lean transport needs aiohttp", "fast")
 
     def _make_client(self) -> LeanClient:
         base = (self._base_url or OPENAI_BASE_URL).rstrip("/")
