@@ -7,8 +7,9 @@ the project's 2-core box, every figure still the median of at least 5 runs. Wher
 size below the one issue 8 names, `--full` runs the issue's exact sizes instead (much longer: the
 Inspect AI runs alone take about half an hour). The differences (default -> full):
 
-  * remote_throughput: 500 prompts -> 2,000; Inspect AI at concurrency 64 and 0 ms latency
-    only -> at every concurrency and latency;
+  * remote_throughput (every arm: aiohttp loop, SDK loop, tightrope over the sdk and lean
+    transports, Inspect AI): 500 prompts -> 2,000; Inspect AI at concurrency 64 and 0 ms
+    latency only -> at every concurrency and latency;
   * judge_throughput: refusal-clf on 200 responses -> 100,000 (the other judges: 100,000);
   * cli_walltime: adds 5 whole default runs (about 3 minutes each);
   * embedded_throughput, gcg_speed, pair_speed: smaller workloads -> those of docs/benchmarks.md;
@@ -57,6 +58,11 @@ BENCHMARKS = (
         ),
         ("--prompts", "2000", "--concurrency", "64", "256", "--latency", "0", "0.05",
          "--repeats", "5"),
+    ),
+    Bench(
+        "run_overhead",
+        ("--prompts", "2000", "--repeats", "5"),
+        ("--prompts", "2000", "--repeats", "5"),
     ),
     Bench(
         "resume_cost",
