@@ -55,7 +55,9 @@ from tightrope.run import RunConfig, run_async
 MODEL = "bench-model"
 WARM_UP = 20  # prompts of each contender's untimed first run
 ARMS = ("aiohttp", "sdk-loop", "tightrope-sdk", "tightrope-lean", "inspect")
+EXTRA_ARMS = ("httpx",)  # run only when named in --arms
 LABELS = {
+    "httpx": "httpx loop",
     "aiohttp": "aiohttp loop",
     "sdk-loop": "SDK loop",
     "tightrope-sdk": "tightrope sdk",
@@ -150,10 +152,37 @@ async def aiohttp_loop(base_url: str, prompts: list[str], concurrency: int) -> f
     return len(prompts) / elapsed
 
 
+async def httpx_loop(base_url: str, prompts: list[str], concurrency: int) -> float:
+    """Return samples/s of the same JSON posted with a bare httpx client (no SDK model layer),
+    the other candidate for the lean transport (issue 22 chose by this measurement)."""
+    import httpx
+    import orjson
+
+    url = f"{base_url}/chat/completions"
+    headers = {"Authorization": "Bearer x", "Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    results: list[str] = []
+    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=120) as client:
+        sem = asyncio.Semaphore(concurrency)
+
+        async def one(p: str) -> None:
+            async with sem:
+                resp = await client.post(url, content=orjson.dumps(chat_body(p)))
+                results.append(orjson.loads(resp.content)["choices"][0]["message"]["content"])
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(p) for p in prompts))
+        elapsed = time.perf_counter() - start
+    assert len(results) == len(prompts)
+    return len(prompts) / elapsed
+
+
+LOOPS = {"aiohttp": aiohttp_loop, "sdk-loop": sdk_loop, "httpx": httpx_loop}
+
+
 def loop_run(arm: str, base_url: str, prompts: list[str], concurrency: int) -> float:
-    """Return samples/s of the aiohttp or SDK loop on a fresh event loop (tightrope's kind)."""
-    fn = aiohttp_loop if arm == "aiohttp" else sdk_loop
-    return eventloop.run(fn(base_url, prompts, concurrency))
+    """Return samples/s of one of the plain loops on a fresh event loop (tightrope's kind)."""
+    return eventloop.run(LOOPS[arm](base_url, prompts, concurrency))
 
 
 def tightrope_run(base_url: str, suite: str, n: int, concurrency: int, transport: str) -> float:
@@ -223,6 +252,7 @@ def arm_runs(
         "tightrope-sdk": partial(tightrope_run, url, suite, n, conc, "sdk"),
         "tightrope-lean": partial(tightrope_run, url, suite, n, conc, "lean"),
         "inspect": partial(inspect_run, url, prompts, conc),
+        "httpx": partial(loop_run, "httpx", url, prompts, conc),
     }
     return {a: made[a] for a in arms}
 
@@ -255,7 +285,13 @@ def main() -> None:
         help="latencies at which Inspect AI runs too (default: all of --latency)",
     )
     ap.add_argument("--no-inspect", action="store_true", help="skip the Inspect AI contender")
-    ap.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS), help="arms to run")
+    ap.add_argument(
+        "--arms",
+        nargs="+",
+        choices=ARMS + EXTRA_ARMS,
+        default=list(ARMS),
+        help="arms to run (the aiohttp loop always runs: the ratios are to it); httpx only here",
+    )
     args = ap.parse_args()
     n = args.prompts
     suite = register_suite(n)
@@ -266,7 +302,8 @@ def main() -> None:
     insp_lat = set(args.latency if args.inspect_latency is None else args.inspect_latency)
     if args.no_inspect or "inspect" not in args.arms:
         insp_conc = set()
-    base_arms = [a for a in args.arms if a != "inspect"]
+    base_arms = ["aiohttp"] + [a for a in args.arms if a not in ("aiohttp", "inspect")]
+    shown = [a for a in (*ARMS, *EXTRA_ARMS) if a in base_arms or a in args.arms]
     warm_suite = register_suite(WARM_UP)
     started_load = load()
     print(f"event loop: {eventloop.loop_name()}; load average before: {started_load}", flush=True)
@@ -284,7 +321,7 @@ def main() -> None:
             for conc in args.concurrency:
                 arms = base_arms + (["inspect"] if with_inspect and conc in insp_conc else [])
                 contenders = arm_runs(arms, url, prompts, suite, conc)
-                rates: dict[str, list[float]] = {k: [] for k in ARMS}
+                rates: dict[str, list[float]] = {k: [] for k in (*ARMS, *EXTRA_ARMS)}
                 for rep in range(args.repeats):
                     # Rotate the order so no contender always runs first (or after Inspect).
                     for name in arms[rep % len(arms) :] + arms[: rep % len(arms)]:
@@ -296,13 +333,13 @@ def main() -> None:
                         gc.collect()
                 lat = f"{latency * 1000:.0f} ms"
                 ceiling = f"{conc / latency:.0f}" if latency else "-"
-                rate_rows.append([lat, conc, ceiling, *(summary(rates[a]) for a in ARMS)])
+                rate_rows.append([lat, conc, ceiling, *(summary(rates[a]) for a in shown)])
                 ideal = [conc / latency] * args.repeats if latency else []
                 ratio_rows.append(
                     [
                         lat,
                         conc,
-                        *(per_repeat_ratio(rates[a], rates["aiohttp"]) for a in ARMS[1:]),
+                        *(per_repeat_ratio(rates[a], rates["aiohttp"]) for a in shown[1:]),
                         per_repeat_ratio(rates["tightrope-lean"], rates["sdk-loop"]),
                         per_repeat_ratio(rates["tightrope-lean"], ideal),
                         per_repeat_ratio(rates["aiohttp"], ideal),
@@ -316,7 +353,7 @@ def main() -> None:
     )
     print_table(
         f"Throughput, samples/s (min-max): {where}",
-        ["server latency", "concurrency", "conc / latency", *(LABELS[a] for a in ARMS)],
+        ["server latency", "concurrency", "conc / latency", *(LABELS[a] for a in shown)],
         rate_rows,
     )
     print_table(
@@ -324,7 +361,7 @@ def main() -> None:
         [
             "server latency",
             "concurrency",
-            *(f"{LABELS[a]} / aiohttp" for a in ARMS[1:]),
+            *(f"{LABELS[a]} / aiohttp" for a in shown[1:]),
             "lean / SDK loop",
             "lean / (conc / latency)",
             "aiohttp / (conc / latency)",
