@@ -81,3 +81,32 @@ def test_a_failed_flush_is_raised_to_the_next_writer_and_to_close(tmp_path: Path
         asyncio.run(main())
     with pytest.raises(StoreError, match="closed"):
         writes.close()
+
+
+def test_a_flush_is_one_transaction_cache_and_responses_together(tmp_path: Path) -> None:
+    import sqlite3
+
+    store, attempts = _store(tmp_path, 4)
+    writes = BatchedWrites(store)
+    a, key = attempts[0]
+    b, key_b = attempts[1]
+    real = store.put_responses
+
+    def failing(run_id: str, items: list, *, from_cache: bool = False) -> None:
+        real(run_id, items, from_cache=from_cache)  # written, then the disk fails
+        raise sqlite3.OperationalError("disk I/O error")
+
+    async def main() -> None:
+        writes.put_cache([(key, a.target, Response(text="x"))])
+        writes.put_cache([(key_b, b.target, Response(text="y"))])
+        writes.put_responses("r1", [(a, key, Response(text="x"))])
+        store.put_responses = failing  # type: ignore[method-assign]
+        with pytest.raises(StoreError, match="disk is full or failing"):
+            writes.flush()
+
+    asyncio.run(main())
+    store.put_responses = real  # type: ignore[method-assign]
+    # Nothing of the failed flush is kept: neither the responses nor the cache entries.
+    assert store.counts("r1")["responses"] == 0
+    assert store.cached([key, key_b]) == {}
+    store.close()

@@ -7,9 +7,10 @@ the store as it arrives, but writes the answers that arrive in the same turn of 
 together: the first write of a turn schedules a flush for the next turn (`call_soon`), so under
 load one transaction carries tens of answers, and a lone answer still lands within the turn.
 
-A flush writes the cache entries first and then the responses, as the unbatched order did: a run
-killed between the two finds the answer in the cache when it resumes, never a stored response
-without its cache entry. A failed write (a full disk) is raised to the next writer and to
+A flush writes the cache entries and the responses in one transaction (`Store.transaction`):
+a run killed mid-write keeps both or neither, so a resumed run asks exactly the calls whose
+answers are missing (unbatched, a kill between an answer's two transactions left it cached but
+not stored). A failed write (a full disk) is raised to the next writer and to
 `close`, so it stops the stage as it did before.
 """
 
@@ -81,18 +82,18 @@ class BatchedWrites:
             self._failed = exc
 
     def flush(self) -> None:
-        """Write everything buffered: cache entries, then responses, one transaction for each
-        kind (and cache version, or run) at a time."""
+        """Write everything buffered, cache entries and responses, in one transaction."""
         self._scheduled = False
         if not self._pending:
             return
         cache, self._cache = self._cache, {}
         responses, self._responses = self._responses, {}
         self._pending = 0
-        for version, entries in cache.items():
-            self.store.put_cache(entries, version)
-        for (run_id, from_cache), items in responses.items():
-            self.store.put_responses(run_id, items, from_cache=from_cache)
+        with self.store.transaction():
+            for version, entries in cache.items():
+                self.store.put_cache(entries, version)
+            for (run_id, from_cache), items in responses.items():
+                self.store.put_responses(run_id, items, from_cache=from_cache)
         self.flushes += 1
 
     def close(self) -> None:
