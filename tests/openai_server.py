@@ -36,6 +36,7 @@ class Action:
     delay: float = 0.0
     text: str | None = None
     error_code: str | None = None
+    body: bytes | None = None  # kind "status": this body as it is (an HTML error page...)
 
 
 OK = Action()
@@ -167,6 +168,9 @@ class ScriptedServer:
             h.wfile.flush()
             h.connection.shutdown(socket.SHUT_RDWR)
             h.close_connection = True
+            return
+        if action.kind == "status" and action.body is not None:
+            self._send(h, action.status, action.body, action.headers)
             return
         if action.kind == "status":
             error: dict[str, Any] = {"message": f"scripted {action.status}", "type": "scripted"}

@@ -1,6 +1,7 @@
 """Provider safety filters are an outcome (`filtered`), not an error: OpenAI's content_filter
 finish reason, Azure's 400 content-filter rejection and Anthropic's `refusal` stop reason, each
-through the real SDK against the scripted server on 127.0.0.1."""
+through the real SDK (and OpenAI's through the lean transport too) against the scripted server
+on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -26,13 +27,19 @@ def _flagged(prompt: str) -> bool:
     return prompt_hash(prompt) % 3 == 0
 
 
-def _run(plan: object, out: Path) -> tuple[RunResult, ScriptedServer]:
+@pytest.fixture(params=["sdk", "lean"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """Each transport of the openai targets in turn."""
+    return str(request.param)
+
+
+def _run(plan: object, out: Path, transport: str) -> tuple[RunResult, ScriptedServer]:
     with ScriptedServer(plan) as srv:  # type: ignore[arg-type]
         config = RunConfig(
             targets=(f"openai-compatible:{srv.base_url}#m",),
             limit=N,
             judges=("refusal",),
-            target_settings=FAST,
+            target_settings={**FAST, "transport": transport},
         )
         return asyncio.run(run_async(config, out=out)), srv
 
@@ -52,9 +59,11 @@ def refuse_instead(prompt: str, n: int) -> Action:
 
 
 @pytest.mark.parametrize("plan", [filter_finish, azure_400], ids=["finish_reason", "azure-400"])
-def test_a_filtered_reply_is_an_outcome_counted_as_a_refusal(tmp_path: Path, plan: object) -> None:
-    res, srv = _run(plan, tmp_path / "filtered")
-    reference, _ = _run(refuse_instead, tmp_path / "reference")
+def test_a_filtered_reply_is_an_outcome_counted_as_a_refusal(
+    tmp_path: Path, plan: object, transport: str
+) -> None:
+    res, srv = _run(plan, tmp_path / "filtered", transport)
+    reference, _ = _run(refuse_instead, tmp_path / "reference", transport)
     filtered = [r for r in res.records if r.response is not None and r.response.filtered]
     assert filtered, "the plan must filter some prompts"
     assert res.errors == 0 and res.error_rate == 0.0
@@ -76,8 +85,8 @@ def test_a_filtered_reply_is_an_outcome_counted_as_a_refusal(tmp_path: Path, pla
     assert (want.filtered_harmful, want.filtered_benign) == (0, 0)
 
 
-def test_the_filtered_column_is_shown_and_exported(tmp_path: Path) -> None:
-    res, _ = _run(filter_finish, tmp_path)
+def test_the_filtered_column_is_shown_and_exported(tmp_path: Path, transport: str) -> None:
+    res, _ = _run(filter_finish, tmp_path, transport)
     console = Console(record=True, width=160)
     print_tables(console, res.tables, res.instrument)
     text = console.export_text()
@@ -88,9 +97,9 @@ def test_the_filtered_column_is_shown_and_exported(tmp_path: Path) -> None:
     assert row["filtered"]["harmful"] + row["filtered"]["benign"] > 0
 
 
-def test_a_400_without_the_filter_code_is_still_an_error(tmp_path: Path) -> None:
+def test_a_400_without_the_filter_code_is_still_an_error(tmp_path: Path, transport: str) -> None:
     plan = lambda p, n: Action(kind="status", status=400) if _flagged(p) else OK  # noqa: E731
-    res, _ = _run(plan, tmp_path)
+    res, _ = _run(plan, tmp_path, transport)
     assert res.errors > 0
     assert not any(r.response and r.response.filtered for r in res.records)
 
@@ -105,8 +114,8 @@ def test_anthropic_refusal_stop_reason_is_filtered(monkeypatch: pytest.MonkeyPat
     assert srv.seen["x"] == 1
 
 
-def test_a_run_without_filters_reports_the_same_json_shape(tmp_path: Path) -> None:
-    res, _ = _run(lambda p, n: OK, tmp_path)
+def test_a_run_without_filters_reports_the_same_json_shape(tmp_path: Path, transport: str) -> None:
+    res, _ = _run(lambda p, n: OK, tmp_path, transport)
     from tightrope.report.json_report import table_json
 
     assert "filtered" not in json.dumps(table_json(res.tables[0]))

@@ -1,4 +1,5 @@
-"""The openai-compatible target through the real `openai` SDK against a scripted local server."""
+"""The openai-compatible target against a scripted local server, through both transports: the
+real `openai` SDK and the lean aiohttp client (every test that makes a request runs with each)."""
 
 import asyncio
 from pathlib import Path
@@ -14,6 +15,12 @@ from tightrope.targets import get_target
 FAST = {"base_delay": 0.01, "max_delay": 0.05}
 
 
+@pytest.fixture(params=["sdk", "lean"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """Each transport of the openai targets in turn."""
+    return str(request.param)
+
+
 def _convs(n: int) -> list[tuple[Message, ...]]:
     return [(Message(role="user", content=f"prompt number {i}"),) for i in range(n)]
 
@@ -25,9 +32,9 @@ async def _generate_all(
     return [r[0] for r in results]
 
 
-def test_round_trip_sends_parameters_and_reads_usage() -> None:
+def test_round_trip_sends_parameters_and_reads_usage(transport: str) -> None:
     with ScriptedServer() as srv:
-        t = get_target(f"openai-compatible:{srv.base_url}#tiny-model", **FAST)
+        t = get_target(f"openai-compatible:{srv.base_url}#tiny-model", transport=transport, **FAST)
         config = GenerationConfig(max_tokens=33, temperature=0.0, seed=7, system_prompt="Be brief.")
         [r] = asyncio.run(t.generate(_convs(1), config))
     assert r.ok and r.text == answer_for("prompt number 0")
@@ -51,45 +58,63 @@ def test_round_trip_sends_parameters_and_reads_usage() -> None:
     ],
 )
 def test_each_fault_is_retried_then_recovers_or_becomes_an_error(
-    fault: Action, expect_error: str
+    fault: Action, expect_error: str, transport: str
 ) -> None:
     # Fails twice, then answers: three attempts suffice, two do not.
     plan = lambda prompt, n: fault if n < 2 else OK  # noqa: E731
     with ScriptedServer(plan) as srv:
-        t = get_target(f"openai-compatible:{srv.base_url}#m", timeout=0.5, retries=3, **FAST)
+        t = get_target(
+            f"openai-compatible:{srv.base_url}#m",
+            transport=transport,
+            timeout=0.5,
+            retries=3,
+            **FAST,
+        )
         [ok] = asyncio.run(t.generate(_convs(1), GenerationConfig()))
         assert ok.ok and ok.text == answer_for("prompt number 0")
     with ScriptedServer(plan) as srv:
-        t = get_target(f"openai-compatible:{srv.base_url}#m", timeout=0.5, retries=2, **FAST)
+        t = get_target(
+            f"openai-compatible:{srv.base_url}#m",
+            transport=transport,
+            timeout=0.5,
+            retries=2,
+            **FAST,
+        )
         [bad] = asyncio.run(t.generate(_convs(1), GenerationConfig()))
     assert not bad.ok and bad.text is None
     assert expect_error in (bad.error or "") and "after 2 attempts" in (bad.error or "")
 
 
-def test_client_errors_are_not_retried() -> None:
+def test_client_errors_are_not_retried(transport: str) -> None:
     with ScriptedServer(lambda p, n: Action(kind="status", status=400)) as srv:
-        t = get_target(f"openai-compatible:{srv.base_url}#m", retries=5, **FAST)
+        t = get_target(
+            f"openai-compatible:{srv.base_url}#m", transport=transport, retries=5, **FAST
+        )
         [r] = asyncio.run(t.generate(_convs(1), GenerationConfig()))
         assert r.error and "HTTP 400" in r.error and "after 1 attempt" in r.error
         assert len(srv.requests) == 1
 
 
-def test_concurrency_never_exceeds_the_limit() -> None:
+def test_concurrency_never_exceeds_the_limit(transport: str) -> None:
     with ScriptedServer(latency=0.05) as srv:
-        t = get_target(f"openai-compatible:{srv.base_url}#m", concurrency=5, **FAST)
+        t = get_target(
+            f"openai-compatible:{srv.base_url}#m", transport=transport, concurrency=5, **FAST
+        )
         out = asyncio.run(_generate_all(t, _convs(40), GenerationConfig()))
         assert all(r.ok for r in out)
         assert srv.peak_in_flight <= 5
         assert srv.peak_in_flight >= 3, "requests actually ran concurrently"
 
 
-def test_limit_shrinks_under_429_and_recovers() -> None:
+def test_limit_shrinks_under_429_and_recovers(transport: str) -> None:
     # Every prompt is rate limited once, then answered.
     plan = lambda prompt, n: (  # noqa: E731
         Action(kind="status", status=429, headers={"Retry-After": "0.02"}) if n == 0 else OK
     )
     with ScriptedServer(plan, latency=0.01) as srv:
-        t = get_target(f"openai-compatible:{srv.base_url}#m", concurrency=8, **FAST)
+        t = get_target(
+            f"openai-compatible:{srv.base_url}#m", transport=transport, concurrency=8, **FAST
+        )
         out = asyncio.run(_generate_all(t, _convs(24), GenerationConfig()))
         assert all(r.ok for r in out)
         limiter = t.limiter  # type: ignore[attr-defined]
@@ -105,12 +130,14 @@ def test_limit_shrinks_under_429_and_recovers() -> None:
         assert t.limiter.limit > 1, "the limit grows back while healthy"  # type: ignore[attr-defined]
 
 
-def test_api_key_is_sent_but_redacted_from_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_api_key_is_sent_but_redacted_from_errors(
+    monkeypatch: pytest.MonkeyPatch, transport: str
+) -> None:
     secret = "sk-test-THIS-IS-A-SECRET-123456"
     monkeypatch.setenv("OPENAI_API_KEY", secret)
     plan = lambda prompt, n: Action(kind="status", status=401)  # noqa: E731
     with ScriptedServer(plan) as srv:
-        t = get_target(f"openai-compatible:{srv.base_url}#m", **FAST)
+        t = get_target(f"openai-compatible:{srv.base_url}#m", transport=transport, **FAST)
         [r] = asyncio.run(t.generate(_convs(1), GenerationConfig()))
     headers = {k.lower(): v for k, v in srv.headers[0].items()}
     assert headers["authorization"] == f"Bearer {secret}"
@@ -130,13 +157,13 @@ def test_prompt_hash_is_stable() -> None:
     assert prompt_hash("a") == prompt_hash("a")
 
 
-def test_runner_closes_the_sdk_client(tmp_path: object) -> None:
+def test_runner_closes_the_sdk_client(tmp_path: object, transport: str) -> None:
     from pathlib import Path
 
     from tightrope.run import RunConfig, run_async
 
     with ScriptedServer() as srv:
-        t = get_target(f"openai-compatible:{srv.base_url}#m", **FAST)
+        t = get_target(f"openai-compatible:{srv.base_url}#m", transport=transport, **FAST)
 
         async def use_then_close() -> tuple[bool, bool]:
             await t.generate(_convs(1), GenerationConfig())
@@ -147,28 +174,33 @@ def test_runner_closes_the_sdk_client(tmp_path: object) -> None:
 
         assert asyncio.run(use_then_close()) == (False, True)
         config = RunConfig(
-            judges=("refusal",), targets=(f"openai-compatible:{srv.base_url}#m",), limit=2
+            judges=("refusal",),
+            targets=(f"openai-compatible:{srv.base_url}#m",),
+            limit=2,
+            target_settings={"transport": transport},
         )
         res = asyncio.run(run_async(config, out=Path(str(tmp_path))))
         assert res.errors == 0
 
 
-def test_a_run_the_cache_answers_never_imports_the_sdk(tmp_path: Path) -> None:
+def test_a_run_the_cache_answers_never_imports_the_sdk(tmp_path: Path, transport: str) -> None:
     import subprocess
     import sys
 
     from tightrope.run import evaluate
 
+    settings = {"transport": transport}
     with ScriptedServer() as srv:
         spec = f"openai-compatible:{srv.base_url}#m"
-        evaluate(judges=("refusal",), target=spec, limit=4, out=tmp_path)
+        evaluate(judges=("refusal",), target=spec, limit=4, out=tmp_path, target_settings=settings)
         code = (
             "import sys; from tightrope.run import evaluate; "
-            f"r = evaluate(judges=('refusal',), target={spec!r}, limit=4, out={str(tmp_path)!r}); "
-            "print(r.model_calls, r.cache_hits, 'openai' in sys.modules)"
+            f"r = evaluate(judges=('refusal',), target={spec!r}, limit=4, out={str(tmp_path)!r}, "
+            f"target_settings={settings!r}); "
+            "print(r.model_calls, r.cache_hits, 'openai' in sys.modules, 'aiohttp' in sys.modules)"
         )
         proc = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
         )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["0", "4", "False"]
+    assert proc.stdout.split() == ["0", "4", "False", "False"]

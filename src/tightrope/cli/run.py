@@ -120,6 +120,13 @@ def run(
     retries: Annotated[
         int | None, typer.Option(min=1, help="Attempts per request, first included (default 6).")
     ] = None,
+    transport: Annotated[
+        str | None,
+        typer.Option(
+            help="HTTP client of openai targets: sdk (the openai SDK) or lean (aiohttp). "
+            "Default: sdk for openai:, lean for openai-compatible:."
+        ),
+    ] = None,
     max_retries: Annotated[
         int | None,
         typer.Option(
@@ -243,9 +250,9 @@ def _resolve(config: RunConfig) -> ResolvedRun:
 
 def _execute(config: RunConfig | ResolvedRun, out: Path, resume: str | None) -> RunResult:
     """Run the evaluation with a progress bar on stderr; exit 2 on bad input and 130 when
-    interrupted (the run is saved; the same command resumes it)."""
-    import asyncio
-
+    interrupted (the run is saved; the same command resumes it). The run goes on uvloop where
+    it is installed (tightrope/eventloop.py)."""
+    from tightrope import eventloop
     from tightrope.report.progress import RichProgress
     from tightrope.run import run_async
     from tightrope.targets.cached import CostLimitReached
@@ -259,7 +266,7 @@ def _execute(config: RunConfig | ResolvedRun, out: Path, resume: str | None) -> 
         stderr.print(f"{verb} run [bold]{markup_safe(run_id)}[/bold]", markup=True, highlight=False)
 
     try:
-        result = asyncio.run(
+        result = eventloop.run(
             run_async(config, out=out, resume=resume, progress=progress, on_start=on_start)
         )
     except InputError as exc:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from tightrope.run import RunConfig
 
 GENERATION_FLAGS = ("temperature", "max_tokens", "seed", "system_prompt")
-SETTING_FLAGS = ("batch_size", "concurrency", "timeout", "retries")
+SETTING_FLAGS = ("batch_size", "concurrency", "timeout", "retries", "transport")
 
 
 def merge_run_file(

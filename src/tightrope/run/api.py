@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from tightrope import eventloop
 from tightrope.records import GenerationConfig
 from tightrope.run.config import RunConfig
 from tightrope.run.defaults import (
@@ -162,6 +163,6 @@ def evaluate(
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(run)
+        return eventloop.run(run)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tightrope-evaluate") as pool:
-        return pool.submit(asyncio.run, run).result()
+        return pool.submit(eventloop.run, run).result()

@@ -2,8 +2,8 @@
 
 Pending work is read from the store in chunks and handed through a bounded queue to
 `max_concurrency` workers per target, so memory stays flat however large the run and workers
-never idle at a chunk boundary. Every answer lands in the store at once: a killed run resumes
-where it stopped.
+never idle at a chunk boundary. Every answer lands in the store at once (the answers of one
+turn of the event loop in one transaction: run/writes.py): a killed run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from tightrope.records import Attempt, GenerationConfig
 from tightrope.run.executors._base import RunExecutor
 from tightrope.run.executors.local import LocalRun
 from tightrope.run.progress import Progress
+from tightrope.run.writes import BatchedWrites
 from tightrope.store import Store
 from tightrope.targets.cached import CachedModel
 
@@ -64,6 +65,12 @@ async def generate_stage(
         progress.start(f"loading {spec}", 1)
         await ex.prepare(models[spec])
         progress.finish()
+    # The models cache their answers through the same buffer the responses go through.
+    writes = BatchedWrites(store)
+    caches = {spec: model.cache for spec, model in models.items()}
+    for model in models.values():
+        if model.cache is store:
+            model.attach(writes)
     queues: dict[str, asyncio.Queue[list[tuple[Attempt, str]] | None]] = {
         spec: asyncio.Queue(maxsize=2 * ex.parallel(models[spec])) for spec in specs
     }
@@ -73,7 +80,7 @@ async def generate_stage(
     ) -> None:
         while (batch := await queue.get()) is not None:
             responses = await ex.generate(model, batch, generation)
-            store.put_responses(
+            writes.put_responses(
                 run_id, [(a, k, r) for (a, k), r in zip(batch, responses, strict=True)]
             )
             progress.advance(len(batch))
@@ -87,7 +94,7 @@ async def generate_stage(
                 cached = models[spec].lookup(k for _, k in items)
                 found = [(a, k, cached[k]) for a, k in items if k in cached]
                 if found:
-                    store.put_responses(run_id, found, from_cache=True)
+                    writes.put_responses(run_id, found, from_cache=True)
                     progress.advance(len(found))
                 missing = [(a, k) for a, k in items if k not in cached]
                 for batch in batches(missing, ex.shard_size(models[spec])):
@@ -108,4 +115,7 @@ async def generate_stage(
     finally:
         for task in tasks:
             task.cancel()
+        for spec, model in models.items():
+            model.attach(caches[spec])
+        writes.close()
         progress.finish()

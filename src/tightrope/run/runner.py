@@ -171,6 +171,11 @@ async def _run_locked(
     except CostLimitReached as exc:
         await resolved.aclose()
         raise CostLimitReached(f"{exc}; run {run_id} stopped and is saved") from None
+    except BaseException:
+        # An interrupt (Ctrl-C cancels the run) or a failure: close the HTTP clients while the
+        # loop still runs (aiohttp warns about a session left open).
+        await resolved.aclose()
+        raise
     await resolved.aclose()
     calls, hits = resolved.calls()
     tables = aggregate_stored(store, run_id, resolved)

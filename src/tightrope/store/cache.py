@@ -60,13 +60,17 @@ class CacheTable:
         was stale (another source version) or the run asked to refresh the cache.
         """
         now = datetime.now(UTC).isoformat(timespec="seconds")
+        sql = (
+            "INSERT OR REPLACE INTO cache (cache_key, target, data, created_at, version) "
+            "VALUES (?, ?, ?, ?, ?)"
+        )
+        rows = [(k, spec, r.model_dump_json(), now, version) for k, spec, r in items if r.ok]
+        if self._conn.in_transaction:  # inside Store.transaction(): committed with the rest
+            self._conn.executemany(sql, rows)
+            return
         self._conn.execute("BEGIN IMMEDIATE")
         try:
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO cache (cache_key, target, data, created_at, version) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(k, spec, r.model_dump_json(), now, version) for k, spec, r in items if r.ok],
-            )
+            self._conn.executemany(sql, rows)
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise

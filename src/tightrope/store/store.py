@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tightrope.errors import StoreError
 from tightrope.records import Attempt, Behavior, Judged, Message, Record, Response, Verdict
-from tightrope.store.boundary import guarded
+from tightrope.store.boundary import guarded, store_error
 from tightrope.store.cache import CacheTable
 from tightrope.store.schema import connect
 from tightrope.store.sweeps import SweepTable
@@ -85,7 +85,23 @@ class Store(CacheTable, SweepTable):
         self._conn.close()
 
     @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A context whose writes (put_cache, put_responses, ...) commit together, once.
+
+        The generate stage writes each turn's cache entries and responses in one: a run killed
+        mid-write keeps both or neither, so a resumed run asks exactly what is missing.
+        """
+        try:
+            with self._tx() as conn:
+                yield conn
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from None
+
+    @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        if self._conn.in_transaction:  # inside transaction(): the outer one commits
+            yield self._conn
+            return
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             yield self._conn

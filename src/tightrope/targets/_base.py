@@ -102,12 +102,14 @@ KNOWN_SETTINGS = {
     "api_key_env": "environment variable holding the API key",
     "extra_body": "extra JSON fields sent with each request",
     "version": "your label for what serves an endpoint (bump it after a redeploy); in cache keys",
+    "transport": "HTTP client of the openai targets: sdk (the openai SDK) or lean (aiohttp)",
 }
 
 
 _WHOLE = ("batch_size", "threads", "concurrency", "retries")
 _SECONDS = {"timeout": True, "base_delay": False, "max_delay": False}  # True: must be > 0
-_TEXT = ("device", "dtype", "api_key_env")
+_TEXT = ("device", "dtype", "api_key_env", "transport")
+_CHOICES = {"transport": ("sdk", "lean")}
 
 
 def check_setting(key: str, value: Any) -> Any:
@@ -127,6 +129,10 @@ def check_setting(key: str, value: Any) -> Any:
         raise InputError(f"target setting {key}: {value!r} is not a number of seconds {least}")
     if key in _TEXT and not isinstance(value, str):
         raise InputError(f"target setting {key}: {value!r} is not a string")
+    if key in _CHOICES and value not in _CHOICES[key]:
+        raise InputError(
+            f"target setting {key}: {value!r} is not one of {', '.join(_CHOICES[key])}"
+        )
     if key == "extra_body" and not isinstance(value, dict):
         raise InputError(f"target setting extra_body: {value!r} is not a mapping of JSON fields")
     return int(value) if key in _WHOLE else value

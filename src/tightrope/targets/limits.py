@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from types import TracebackType
 
 
 class AdaptiveLimiter:
@@ -27,6 +26,7 @@ class AdaptiveLimiter:
         self.history: list[int] = [self.limit]
         self._streak = 0
         self._paused_until = 0.0
+        self._waiting = 0  # requests queued in `acquire`
         self._cond: asyncio.Condition | None = None
 
     def _condition(self) -> asyncio.Condition:
@@ -34,30 +34,55 @@ class AdaptiveLimiter:
             self._cond = asyncio.Condition()
         return self._cond
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold one request slot for the duration of the block."""
+    def slot(self) -> _Slot:
+        """Hold one request slot for the duration of an `async with` block."""
+        return _Slot(self)
+
+    async def acquire(self) -> None:
+        """Wait for a free slot (and for a Retry-After pause to end), then take it.
+
+        The fast path takes a free slot at once when nobody waits and no pause is set (no
+        await between the check and the take, so no other task can slip in); otherwise the
+        request queues on the condition, and nobody overtakes a waiting request.
+        """
+        if (
+            not self._waiting
+            and self.in_flight < self.limit
+            and (not self._paused_until or self._paused_until <= time.monotonic())
+        ):
+            self._take()
+            return
         cond = self._condition()
-        async with cond:
-            while True:
-                wait = self._paused_until - time.monotonic()
-                if wait > 0:
-                    cond.release()
-                    try:
-                        await asyncio.sleep(wait)
-                    finally:
-                        await cond.acquire()
-                    continue
-                if self.in_flight < self.limit:
-                    break
-                await cond.wait()
-            self.in_flight += 1
-            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        self._waiting += 1
         try:
-            yield
-        finally:
             async with cond:
-                self.in_flight -= 1
+                while True:
+                    wait = self._paused_until - time.monotonic()
+                    if wait > 0:
+                        cond.release()
+                        try:
+                            await asyncio.sleep(wait)
+                        finally:
+                            await cond.acquire()
+                        continue
+                    if self.in_flight < self.limit:
+                        break
+                    await cond.wait()
+                self._take()
+        finally:
+            self._waiting -= 1
+
+    def _take(self) -> None:
+        self.in_flight += 1
+        if self.in_flight > self.peak_in_flight:
+            self.peak_in_flight = self.in_flight
+
+    async def release(self) -> None:
+        """Give a slot back and wake the requests waiting for one."""
+        self.in_flight -= 1
+        if self._waiting:
+            cond = self._condition()
+            async with cond:
                 cond.notify_all()
 
     def success(self) -> None:
@@ -67,7 +92,7 @@ class AdaptiveLimiter:
             self.limit += 1
             self._streak = 0
             self.history.append(self.limit)
-            if self._cond is not None:
+            if self._waiting:
                 asyncio.get_running_loop().create_task(self._wake())
 
     def rate_limited(self, retry_after: float | None) -> None:
@@ -84,3 +109,24 @@ class AdaptiveLimiter:
         cond = self._condition()
         async with cond:
             cond.notify_all()
+
+
+class _Slot:
+    """`async with limiter.slot():` holds one slot of `limiter` (a class, not a generator:
+    this runs once per request)."""
+
+    __slots__ = ("_limiter",)
+
+    def __init__(self, limiter: AdaptiveLimiter) -> None:
+        self._limiter = limiter
+
+    async def __aenter__(self) -> None:
+        await self._limiter.acquire()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._limiter.release()

@@ -1,9 +1,16 @@
-"""`openai:MODEL` and `openai-compatible:BASE_URL#MODEL` through the official `openai` SDK.
+"""`openai:MODEL` and `openai-compatible:BASE_URL#MODEL`: OpenAI's chat-completions protocol.
 
-The second form covers every server that speaks OpenAI's chat-completions protocol: vLLM,
-Ollama, llama.cpp's server, TGI, LM Studio, Together and the like. The SDK's own retries are
-off; tightrope retries with backoff and an adaptive concurrency limit (targets/retry.py,
-targets/limits.py), so every exhausted retry becomes an error record.
+The second form covers every server that speaks the protocol: vLLM, Ollama, llama.cpp's server,
+TGI, LM Studio, Together and the like. Two transports send the same requests and read the
+answers alike (tests/targets/test_transport_fidelity.py compares their records):
+
+- `sdk`: the official `openai` SDK, the default of `openai:` (OpenAI's own API);
+- `lean`: tightrope's own aiohttp client (targets/openai_lean.py), about twice the requests per
+  second of client CPU; the default of `openai-compatible:` when aiohttp is installed.
+
+The `transport` setting (`--transport sdk|lean`) picks either for any endpoint. The SDK's own
+retries are off; tightrope retries with backoff and an adaptive concurrency limit
+(targets/retry.py, targets/limits.py), so every exhausted retry becomes an error record.
 
 API keys come from the environment only (`OPENAI_API_KEY`, or the variable named by the
 `api_key_env` setting) and are redacted from every error message.
@@ -11,6 +18,7 @@ API keys come from the environment only (`OPENAI_API_KEY`, or the variable named
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -33,8 +41,9 @@ from tightrope.targets.retry import (
 )
 from tightrope.targets.roles import openai_messages
 
-# `extra_body` (extra JSON fields per request) is the OpenAI API's; Anthropic has none.
-SETTINGS = REMOTE_SETTINGS | {"extra_body"}
+# `extra_body` (extra JSON fields per request) and the transport are the OpenAI targets' own.
+SETTINGS = REMOTE_SETTINGS | {"extra_body", "transport"}
+TRANSPORTS = ("sdk", "lean")
 
 
 def _import_openai() -> Any:
@@ -76,8 +85,30 @@ def content_filter_error(exc: BaseException) -> str | None:
     return f"content_filter: {short(message, 200)}" if message else "content_filter"
 
 
+def completion_response(
+    text: Any, refusal: Any, finish_reason: Any, prompt_tokens: Any, completion_tokens: Any
+) -> Response:
+    """Return the Response of a chat completion's first choice, read the same way for every
+    transport: the refusal text where there is no content, `filtered` on a content_filter
+    finish reason; a choice with neither text nor a filter is a retryable failure."""
+    if text is None:
+        text = refusal
+    filtered = "content_filter" if finish_reason == "content_filter" else None
+    if text is None and filtered is None:
+        raise CallFailed(Failure("the response had no text content", retryable=True))
+    return Response(
+        text=text or "",
+        finish_reason=finish_reason,
+        filtered=filtered,
+        usage=Usage(prompt_tokens=prompt_tokens or 0, completion_tokens=completion_tokens or 0),
+    )
+
+
 class OpenAITarget(RemoteChatTarget):
-    """A chat model behind an OpenAI-compatible endpoint, one request per conversation."""
+    """A chat model behind an OpenAI-compatible endpoint through the `openai` SDK, one request
+    per conversation. `LeanOpenAITarget` (targets/openai_lean.py) is the same over aiohttp."""
+
+    transport = "sdk"
 
     def __init__(
         self,
@@ -93,8 +124,11 @@ class OpenAITarget(RemoteChatTarget):
         max_delay: float = 30.0,
         extra_body: dict[str, Any] | None = None,
         version: str | None = None,
+        transport: str | None = None,
     ) -> None:
-        check_installed("openai", "the openai targets need the openai SDK", "openai")
+        # `transport` picks the class (make_openai_target); a subclass with one way to call its
+        # endpoint (the completions target) takes the setting and keeps its own.
+        self._require()
         key = os.environ.get(api_key_env)
         if key is None and base_url is None:
             raise InputError(f"target {spec}: set {api_key_env} in the environment")
@@ -108,17 +142,21 @@ class OpenAITarget(RemoteChatTarget):
         )
         self.spec = spec
         self.model = model
+        # The same for both transports: they send the same request, so they share cache entries.
         self.version = deployment_version(f"openai-sdk;model={model}", version)
         self._extra_body = extra_body or {}
-        self._client_args = {
-            "api_key": key or "not-needed",
-            "base_url": base_url,
-            "max_retries": 0,
-            "timeout": timeout,
-        }
+        self._key = key or "not-needed"
+        self._base_url = base_url
+        self._timeout = timeout
+
+    def _require(self) -> None:
+        """Raise InputError (exit 2) when this transport's HTTP library is not installed."""
+        check_installed("openai", "the openai targets need the openai SDK", "openai")
 
     def _make_client(self) -> Any:
-        return _import_openai().AsyncOpenAI(**self._client_args)
+        return _import_openai().AsyncOpenAI(
+            api_key=self._key, base_url=self._base_url, max_retries=0, timeout=self._timeout
+        )
 
     async def _call(self, messages: Sequence[Message], config: GenerationConfig) -> Response:
         payload = openai_messages(messages, config)
@@ -140,41 +178,55 @@ class OpenAITarget(RemoteChatTarget):
         if not completion.choices:
             raise CallFailed(Failure("the response had no choices", retryable=True))
         choice = completion.choices[0]
-        text = choice.message.content
-        if text is None:
-            text = getattr(choice.message, "refusal", None)
-        filtered = "content_filter" if choice.finish_reason == "content_filter" else None
-        if text is None and filtered is None:
-            raise CallFailed(Failure("the response had no text content", retryable=True))
         usage = completion.usage
-        return Response(
-            text=text or "",
-            finish_reason=choice.finish_reason,
-            filtered=filtered,
-            usage=Usage(
-                prompt_tokens=usage.prompt_tokens if usage else 0,
-                completion_tokens=usage.completion_tokens if usage else 0,
-            ),
+        return completion_response(
+            choice.message.content,
+            getattr(choice.message, "refusal", None),
+            choice.finish_reason,
+            usage.prompt_tokens if usage else 0,
+            usage.completion_tokens if usage else 0,
         )
+
+
+def make_openai_target(
+    *, spec: str, model: str, base_url: str | None, default: str, settings: dict[str, Any]
+) -> Target:
+    """Return the target over the transport the settings name, else over `default`.
+
+    The lean transport needs aiohttp, the SDK transport the openai SDK; a missing one is bad
+    input (exit 2) naming the extra to install. `default` "lean" falls back to the SDK where
+    aiohttp is not installed.
+    """
+    chosen = pick_settings(settings, SETTINGS)
+    transport = chosen.pop("transport", None)
+    if transport is None:
+        lean_ok = importlib.util.find_spec("aiohttp") is not None
+        transport = "lean" if default == "lean" and lean_ok else "sdk"
+    if transport not in TRANSPORTS:
+        raise InputError(f"target {spec}: transport {transport!r} is not one of sdk, lean")
+    if transport == "lean":
+        from tightrope.targets.openai_lean import LeanOpenAITarget
+
+        return LeanOpenAITarget(spec=spec, model=model, base_url=base_url, **chosen)
+    return OpenAITarget(spec=spec, model=model, base_url=base_url, **chosen)
 
 
 @target("openai")
 def openai_target(model: str, **settings: Any) -> Target:
-    """OpenAI's API: openai:MODEL (key from OPENAI_API_KEY; OPENAI_BASE_URL is honoured)."""
+    """OpenAI's API: openai:MODEL (key from OPENAI_API_KEY; OPENAI_BASE_URL is honoured);
+    the SDK transport unless `transport` says lean."""
     base_url = os.environ.get("OPENAI_BASE_URL") or None
     if base_url is not None:
         check_base_url(base_url, f"target 'openai:{model}' (OPENAI_BASE_URL)")
-    return OpenAITarget(
-        spec=f"openai:{model}",
-        model=model,
-        base_url=base_url,
-        **pick_settings(settings, SETTINGS),
+    return make_openai_target(
+        spec=f"openai:{model}", model=model, base_url=base_url, default="sdk", settings=settings
     )
 
 
 @target("openai-compatible")
 def openai_compatible_target(arg: str, **settings: Any) -> Target:
-    """Any OpenAI-compatible server: openai-compatible:BASE_URL#MODEL (vLLM, Ollama, TGI...)."""
+    """Any OpenAI-compatible server: openai-compatible:BASE_URL#MODEL (vLLM, Ollama, TGI...);
+    the lean transport where aiohttp is installed unless `transport` says sdk."""
     base_url, sep, model = arg.rpartition("#")
     if not sep or not base_url or not model:
         raise InputError(
@@ -182,9 +234,10 @@ def openai_compatible_target(arg: str, **settings: Any) -> Target:
             "openai-compatible:http://HOST:PORT/v1#MODEL"
         )
     check_base_url(base_url, f"target 'openai-compatible:{arg}'")
-    return OpenAITarget(
+    return make_openai_target(
         spec=f"openai-compatible:{arg}",
         model=model,
         base_url=base_url,
-        **pick_settings(settings, SETTINGS),
+        default="lean",
+        settings=settings,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -13,7 +13,7 @@ from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response
 from tightrope.targets._base import TargetBase
 from tightrope.targets.limits import AdaptiveLimiter
-from tightrope.targets.retry import Failure, RetryPolicy, answer_each, parse_retry_after
+from tightrope.targets.retry import Failure, RetryPolicy, answer_each, retry_after
 
 RETRYABLE_STATUS = {408, 409, 425, 429}
 
@@ -30,27 +30,48 @@ def short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def status_failure(status: int, message: str, headers: Mapping[str, str]) -> Failure:
+    """Return how to treat an HTTP error status: 408/409/425/429 and every 5xx are retried,
+    other 4xx are not; a 429 is a rate limit, and Retry-After (seconds, milliseconds or an HTTP
+    date) sets the least wait. Every transport (the SDKs', the lean one) classifies through this.
+    """
+    return Failure(
+        f"HTTP {status}: {short(message)}",
+        retryable=status in RETRYABLE_STATUS or status >= 500,
+        rate_limited=status == 429,
+        retry_after=retry_after(headers),
+    )
+
+
 def classify_sdk_error(exc: BaseException, sdk: ModuleType) -> Failure:
     """Return how to treat an exception of the openai or anthropic SDK: retry it, or record it.
 
     Both SDKs raise the same hierarchy (APIStatusError, APITimeoutError, APIConnectionError,
-    APIResponseValidationError); 408/409/425/429 and every 5xx are retried, other 4xx are not.
+    APIResponseValidationError); statuses are classified by `status_failure`.
     """
     if isinstance(exc, sdk.APIStatusError):
-        status = exc.status_code
-        return Failure(
-            f"HTTP {status}: {short(str(exc.message))}",
-            retryable=status in RETRYABLE_STATUS or status >= 500,
-            rate_limited=status == 429,
-            retry_after=parse_retry_after(exc.response.headers.get("retry-after")),
-        )
+        return status_failure(exc.status_code, str(exc.message), exc.response.headers)
     if isinstance(exc, sdk.APITimeoutError):
-        return Failure("request timed out", retryable=True)
+        return Failure(TIMED_OUT, retryable=True)
     if isinstance(exc, sdk.APIConnectionError):
-        return Failure(f"connection failed: {short(str(exc.__cause__ or exc))}", retryable=True)
+        return connection_failure(exc.__cause__ or exc)
     if isinstance(exc, (json.JSONDecodeError, sdk.APIResponseValidationError, ValueError)):
-        return Failure(f"malformed response: {short(str(exc))}", retryable=True)
+        return malformed(exc)
     return Failure(f"{type(exc).__name__}: {short(str(exc))}", retryable=True)
+
+
+# A transport's own read or connect timeout (the retry loop's overall one says "timed out after").
+TIMED_OUT = "request timed out"
+
+
+def connection_failure(exc: BaseException) -> Failure:
+    """Return the retryable failure of a connection that could not be made or broke off."""
+    return Failure(f"connection failed: {short(str(exc))}", retryable=True)
+
+
+def malformed(exc: BaseException) -> Failure:
+    """Return the retryable failure of a response body that is not the JSON expected."""
+    return Failure(f"malformed response: {short(str(exc))}", retryable=True)
 
 
 def deployment_version(base: str, version: str | None) -> str:

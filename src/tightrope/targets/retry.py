@@ -9,9 +9,10 @@ out, or on a failure that retrying cannot fix (400, 401, 404), the result is a R
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tightrope.records import Message, Response
@@ -68,7 +69,6 @@ async def call_with_retries(
     rng: random.Random | None = None,
 ) -> Response:
     """Return the call's Response, retrying classified failures; errors come back as records."""
-    rng = rng or random.Random(policy.seed)
     start = time.perf_counter()
     last: Failure | None = None
     for attempt in range(1, policy.attempts + 1):
@@ -87,6 +87,8 @@ async def call_with_retries(
             limiter.rate_limited(last.retry_after)
         if not last.retryable or attempt == policy.attempts:
             break
+        if rng is None:  # made on the first retry: seeding one costs 10 us per request
+            rng = random.Random(policy.seed)
         wait = policy.backoff(attempt, rng)
         if last.retry_after is not None:
             wait = max(wait, last.retry_after)
@@ -122,10 +124,37 @@ async def answer_each(
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Return seconds from a Retry-After header (seconds form), or None."""
+    """Return the seconds a Retry-After header asks to wait, or None when it says nothing usable.
+
+    Both forms of RFC 9110 are read: a number of seconds ("2", "0.5") and an HTTP date
+    ("Wed, 21 Oct 2015 07:28:00 GMT", counted from now; a date in the past is 0).
+    """
     if not value:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_tz(value)
+    except (TypeError, ValueError, IndexError):
         return None
+    if when is None:
+        return None
+    return max(0.0, email.utils.mktime_tz(when) - time.time())
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Return the wait in seconds an error response asks for, or None.
+
+    `retry-after-ms` (milliseconds, sent by OpenAI and Azure) wins over `retry-after` (seconds
+    or an HTTP date), as in the openai SDK's own reading. `headers` is looked up in lower case;
+    both httpx's and aiohttp's header mappings ignore case.
+    """
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    return parse_retry_after(headers.get("retry-after"))

@@ -1,0 +1,187 @@
+"""A lean JSON-over-HTTP client for chat endpoints: aiohttp, orjson where installed.
+
+The `openai` SDK spends about 2 ms of client CPU per request in its layers (an HTTP client built
+for every case, pydantic models for every response); against a local server that is the limit of
+a run. This client does only what tightrope's chat-completions calls need: one pooled aiohttp
+session per target, JSON bodies encoded and decoded with orjson (the standard `json` module when
+orjson is missing: the same bytes on the wire for what tightrope sends, only slower), the status
+and headers of every answer. Classifying failures stays with the targets (`targets/remote.py`).
+
+aiohttp is imported when the first request is made, so a run the cache answers whole never
+imports it. docs/benchmarks.md has the measurements that chose aiohttp over httpx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from tightrope.errors import InputError
+from tightrope.targets.remote import TIMED_OUT, connection_failure, malformed
+from tightrope.targets.retry import CallFailed, Failure
+
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - exercised where orjson is not installed
+    _orjson = None  # type: ignore[assignment]
+
+# Which JSON library the lean transport uses (shown in benchmarks).
+JSON_LIBRARY = "orjson" if _orjson is not None else "json"
+
+
+def dumps(obj: Any) -> bytes:
+    """Return `obj` as compact UTF-8 JSON bytes (orjson; `json` when orjson is missing or
+    refuses a value, e.g. an integer beyond 64 bits in `extra_body`)."""
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(obj)
+        except TypeError:
+            pass
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def loads(data: bytes) -> Any:
+    """Return the JSON value of `data`; raise json.JSONDecodeError with the standard library's
+    message when it is not JSON (so records read as they do under the SDK)."""
+    if _orjson is not None:
+        try:
+            return _orjson.loads(data)
+        except _orjson.JSONDecodeError:
+            pass  # non-UTF-8 JSON is still JSON to `json`; otherwise its error message
+    return json.loads(data)
+
+
+class StatusError(Exception):
+    """An HTTP error status, with the attributes the openai SDK's APIStatusError has.
+
+    `message` is "Error code: N" plus " - " and the body's error message when it has one;
+    `body` is the body's `error` object (or the whole body, or its text); `code` is that
+    object's `code`. `content_filter_error` (targets/openai_compat.py) reads both kinds alike.
+    """
+
+    def __init__(self, status_code: int, text: str, headers: Mapping[str, str]) -> None:
+        message = f"Error code: {status_code}"
+        body: Any = text
+        try:
+            body = json.loads(text)
+        except ValueError:
+            pass
+        else:
+            error = body.get("error", body) if isinstance(body, dict) else None
+            said = error.get("message") if isinstance(error, dict) else None
+            if isinstance(said, str) and said:
+                message += f" - {said}"
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+        self.body = body.get("error", body) if isinstance(body, dict) else body
+        code = self.body.get("code") if isinstance(self.body, dict) else None
+        self.code = str(code) if code is not None else None
+        self.headers = headers
+
+
+class LeanClient:
+    """POSTs JSON to one endpoint over a pooled aiohttp session.
+
+    The session is made on the first request inside the running event loop (an aiohttp session
+    belongs to one loop; a target used again under a new loop gets a new session). The pool holds
+    up to `pool` connections, kept alive between requests; DNS answers are cached.
+    """
+
+    def __init__(self, url: str, *, headers: Mapping[str, str], timeout: float, pool: int) -> None:
+        self.url = url
+        self.headers = dict(headers)
+        self.timeout = timeout
+        self.pool = pool
+        self._session: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._errors: tuple[type[BaseException], ...] = ()
+        self._timeouts: tuple[type[BaseException], ...] = ()
+
+    def _open(self) -> Any:
+        try:
+            import aiohttp
+        except ImportError:
+            raise InputError(
+                "the lean transport needs aiohttp: pip install 'tightrope[fast]' "
+                "(or give --transport sdk)"
+            ) from None
+        from yarl import URL
+
+        self._errors = (aiohttp.ClientError,)
+        self._timeouts = (aiohttp.ServerTimeoutError,)
+        self._url = URL(self.url)
+        # HTTP(S)_PROXY and NO_PROXY are honoured as the SDK's client honours them, read once
+        # here: aiohttp's trust_env would read them (and ~/.netrc) in a worker thread for every
+        # request, two thread hops each.
+        self._proxy = _env_proxy(self._url)
+        connector = aiohttp.TCPConnector(limit=self.pool, limit_per_host=0, ttl_dns_cache=None)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            headers=self.headers,
+            # Per phase, as the SDK's httpx client; the retry loop bounds the whole request.
+            timeout=aiohttp.ClientTimeout(
+                total=None, sock_connect=self.timeout, sock_read=self.timeout
+            ),
+            # Cookies play no part in the protocol; not matching them saves work per request.
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        self._loop = asyncio.get_running_loop()
+        return self._session
+
+    def is_closed(self) -> bool:
+        """Return True when no session is open (never opened, or closed)."""
+        return self._session is None or bool(self._session.closed)
+
+    async def post(self, body: Any) -> Any:
+        """Return the decoded JSON answer to POSTing `body`.
+
+        Raises StatusError for a status of 400 or more, and CallFailed for what the SDK calls a
+        connection error, a timeout of a read or connect, or a body that is not JSON.
+        """
+        session = self._session
+        if session is None or self._loop is not asyncio.get_running_loop():
+            session = self._open()
+        try:
+            async with session.post(self._url, data=dumps(body), proxy=self._proxy) as resp:
+                raw = await resp.read()
+                status = resp.status
+                if status >= 400:
+                    raise StatusError(status, _text(raw, resp.charset), resp.headers)
+        except self._timeouts:
+            raise CallFailed(Failure(TIMED_OUT, retryable=True)) from None
+        except self._errors as exc:
+            raise CallFailed(connection_failure(exc)) from exc
+        try:
+            return loads(raw)
+        except ValueError as exc:
+            raise CallFailed(malformed(exc)) from exc
+
+    async def close(self) -> None:
+        """Close the session and its connections, if one was opened."""
+        if self._session is not None:
+            await self._session.close()
+
+
+def _text(raw: bytes, charset: str | None) -> str:
+    """Return an error body as text (its declared charset, else UTF-8), stripped."""
+    try:
+        return raw.decode(charset or "utf-8", errors="replace").strip()
+    except LookupError:
+        return raw.decode("utf-8", errors="replace").strip()
+
+
+def _env_proxy(url: Any) -> Any:
+    """Return the proxy URL the environment names for `url` (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
+    NO_PROXY, as urllib reads them), or None."""
+    import urllib.request
+
+    from yarl import URL
+
+    if urllib.request.proxy_bypass(url.host or ""):
+        return None
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    return URL(proxy) if proxy else None
