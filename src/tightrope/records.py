@@ -192,6 +192,11 @@ class Response(_Record):
     A reply a provider's safety filter stopped has `filtered` set to the provider's reason (and
     whatever text came through, often none): an outcome, not an error. It is not judged; the
     rates count it as not unsafe on the harmful side and as a refusal on the benign side.
+
+    A multiple-choice item scored by log-likelihood (`--choice-scoring loglik`) has the chosen
+    option's letter as `text`, finish reason `loglik`, and every option's log-probability in
+    `option_logprobs`; that field is left out of the serialised form when unset, so every
+    other stored response (and the cache) is unchanged.
     """
 
     text: Text | None = None
@@ -200,6 +205,16 @@ class Response(_Record):
     latency_s: float = 0.0
     error: Text | None = None
     filtered: Text | None = None
+    option_logprobs: dict[str, float] | None = Field(
+        default=None, description="log P(option letter | prompt) per option (loglik scoring)"
+    )
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_logprobs(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("option_logprobs") is None:
+            data.pop("option_logprobs", None)
+        return data
 
     @property
     def ok(self) -> bool:

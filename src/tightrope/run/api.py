@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from tightrope.multiple_choice import DEFAULT_CHOICE_SCORING, ChoiceScoring
 from tightrope.records import GenerationConfig
 from tightrope.run.config import RunConfig
 from tightrope.run.defaults import (
@@ -49,6 +50,7 @@ async def evaluate_async(
     out: Path | str = DEFAULT_OUT,
     cache: CacheMode = DEFAULT_CACHE_MODE,
     max_cost: float | None = None,
+    choice_scoring: ChoiceScoring = DEFAULT_CHOICE_SCORING,
 ) -> RunResult:
     """Run an evaluation inside the caller's event loop and return its RunResult.
 
@@ -73,6 +75,7 @@ async def evaluate_async(
         combine=combine,
         cache=cache,
         max_cost=max_cost,
+        choice_scoring=choice_scoring,
     )
     resolved = resolve(config, notify=lambda notice: warnings.warn(notice, stacklevel=4))
     return await run_async(resolved, out=Path(out))
@@ -97,6 +100,7 @@ def evaluate(
     out: Path | str = DEFAULT_OUT,
     cache: CacheMode = DEFAULT_CACHE_MODE,
     max_cost: float | None = None,
+    choice_scoring: ChoiceScoring = DEFAULT_CHOICE_SCORING,
 ) -> RunResult:
     """Run an evaluation from Python and return its RunResult (mirrors `tightrope run`).
 
@@ -122,6 +126,7 @@ def evaluate(
         out=out,
         cache=cache,
         max_cost=max_cost,
+        choice_scoring=choice_scoring,
     )
     try:
         asyncio.get_running_loop()

@@ -7,6 +7,22 @@ from tightrope.targets import llamacpp as _llamacpp  # noqa: F401  (registers "l
 from tightrope.targets import openai_compat as _openai_compat  # noqa: F401  (openai, openai-compatible)
 from tightrope.targets import python_fn as _python_fn  # noqa: F401  (registers "python")
 from tightrope.targets import replay as _replay  # noqa: F401  (registers "replay")
-from tightrope.targets._base import Target, TargetBase, get_target, parse_spec, target, targets
+from tightrope.targets._base import (
+    ScoresChoices,
+    Target,
+    TargetBase,
+    get_target,
+    parse_spec,
+    target,
+    targets,
+)
 
-__all__ = ["Target", "TargetBase", "get_target", "parse_spec", "target", "targets"]
+__all__ = [
+    "ScoresChoices",
+    "Target",
+    "TargetBase",
+    "get_target",
+    "parse_spec",
+    "target",
+    "targets",
+]
