@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from clihelp import tightrope
+from tightrope.report.compare import instrument_differences
+from tightrope.report.loader import load_runs
 from tightrope.run import RunConfig
 from tightrope.run.result import opened
 from tightrope.run.run_file import dump_run_file
@@ -73,6 +75,12 @@ def test_loglik_scores_choice_items_only_and_keeps_its_own_cache_keys(
         gen_keys = {a.id: k for a, k in store.attempts(generated.run_id)}
         gen_config = store.run(generated.run_id).config
     assert "choice_scoring" not in gen_config  # stored as every run before the option was
+    assert scored.instrument["choice_scoring"] == "loglik"
+    assert "choice_scoring" not in generated.instrument
+    # Comparing the two runs says that they did not answer BBQ the same way.
+    [a, b] = load_runs(tmp_path, [scored.run_id, generated.run_id])
+    mismatches, _ = instrument_differences(a, b)
+    assert "choice scoring: loglik vs generate (multiple-choice accuracy)" in mismatches
     assert generated.cache_hits == 6 and generated.model_calls == 6
     for r in gen_records:
         same = gen_keys[r.attempt.id] == keys[r.attempt.id]

@@ -80,6 +80,9 @@ class ResolvedRun:
             ],
             "generation": self.config.generation.model_dump(),
         }
+        if self.config.choice_scoring != "generate":
+            # Only when set, so the instrument (and fingerprint) of every other run is unchanged.
+            out["choice_scoring"] = self.config.choice_scoring
         versions = {
             spec: m.cache_version for spec, m in self.models.items() if m.cache_version is not None
         }
