@@ -121,3 +121,32 @@ def test_helm_safety_suite_on_the_embedded_model(
     assert counts["anthropic-red-team"] == 4 and counts["xstest"] >= 4
     scores = [b["score"] for b in helm["benchmarks"] if b["score"] is not None]
     assert all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_bbq_scored_by_option_loglik_on_the_embedded_model(
+    model_cache: Path, tmp_path: Path, shared_data: Path
+) -> None:
+    """`--suite bbq:age --limit 6 --choice-scoring loglik`: every item answered by its most
+    likely option letter, no reply to parse, so no errors whatever the model's habits."""
+    r = tightrope(
+        "run", "--suite", "bbq:age", "--limit", "6", "--choice-scoring", "loglik",
+        "--judge", "refusal", "--out", "runs",
+        cwd=tmp_path, TIGHTROPE_CACHE_DIR=str(model_cache), TIGHTROPE_DATA_DIR=str(shared_data),
+        COLUMNS="200",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "choice scoring loglik" in r.stdout and "6 model calls, 0 from cache" in r.stdout
+    assert "0 errors" in r.stdout
+    from tightrope.run.result import opened
+
+    with opened(tmp_path / "runs") as store:
+        [run] = store.runs()
+        records = store.records(run.run_id)
+    assert len(records) == 6
+    for rec in records:
+        resp = rec.response
+        assert resp is not None and resp.finish_reason == "loglik" and resp.option_logprobs
+        assert list(resp.option_logprobs) == ["A", "B", "C"]
+        assert resp.text == max(resp.option_logprobs, key=resp.option_logprobs.__getitem__)
+        assert all(v < 0 for v in resp.option_logprobs.values())
+        assert rec.verdicts["choice"].label in ("correct", "incorrect")

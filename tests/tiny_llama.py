@@ -6,6 +6,7 @@ search to have tokens to choose from). Saved to a folder so `hf:PATH` can load i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 WORDS = [
@@ -68,8 +69,16 @@ TEMPLATE = (
 )
 
 
-def build_tiny_llama(folder: Path, *, seed: int = 0) -> Path:
-    """Build, save and return the folder of a tiny Llama chat model."""
+def build_tiny_llama(
+    folder: Path, *, seed: int = 0, extra: Sequence[str] = (), init_range: float = 0.02
+) -> Path:
+    """Build, save and return the folder of a tiny Llama chat model.
+
+    `extra` words are added to the end of the vocabulary (the option letters A, B, C for the
+    log-likelihood tests) and `init_range` is the weights' spread (transformers' default 0.02
+    gives nearly uniform next-token probabilities; a larger one makes every token of the
+    context matter); left as they are, the model is the one every other test uses.
+    """
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -77,7 +86,7 @@ def build_tiny_llama(folder: Path, *, seed: int = 0) -> Path:
     vocab = {
         t: i
         for i, t in enumerate(
-            ["<pad>", "<s>", "</s>", "<unk>", "user", "assistant", "system", *WORDS]
+            ["<pad>", "<s>", "</s>", "<unk>", "user", "assistant", "system", *WORDS, *extra]
         )
     }
     core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
@@ -102,6 +111,7 @@ def build_tiny_llama(folder: Path, *, seed: int = 0) -> Path:
         bos_token_id=1,
         eos_token_id=2,
         pad_token_id=0,
+        initializer_range=init_range,
     )
     model = LlamaForCausalLM(config)
     folder.mkdir(parents=True, exist_ok=True)

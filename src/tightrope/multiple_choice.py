@@ -6,14 +6,25 @@ One implementation for every multiple-choice suite (BBQ now, WMDP later): a beha
 options lettered A, B, C, ...; the choice judge (judges/choice.py) turns the reply into the
 option it names with `parse_choice`. A reply that names no option, or several, is an error, never
 a wrong answer (invariant 1): it is counted beside the accuracy, not in it.
+
+How an item is answered is the run's `--choice-scoring`: `generate` (the default) sends the
+prompt and parses the reply; `loglik` (local models only) scores each option letter by its
+log-probability as the model's next token(s) after the same prompt and records the most likely
+letter as the reply (targets/loglik.py), which the same judge then reads.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Literal, get_args
 
 from tightrope.records import Behavior
+
+# How a run answers multiple-choice items (`--choice-scoring`).
+ChoiceScoring = Literal["generate", "loglik"]
+CHOICE_SCORINGS: tuple[str, ...] = get_args(ChoiceScoring)
+DEFAULT_CHOICE_SCORING: ChoiceScoring = "generate"
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 PROMPT_VERSION = "choice-prompt-v1"
@@ -50,6 +61,18 @@ def choice_prompt(behavior: Behavior) -> str:
         f"{head}{behavior.text}\n" + "\n".join(lines) + f"\n\nAnswer with only the letter "
         f"({options}) of the correct option."
     )
+
+
+def scored_options(behaviors: Iterable[Behavior], scoring: str) -> dict[str, str]:
+    """Return behavior id -> option letters of the items a run scores by log-likelihood.
+
+    Empty unless `scoring` is `loglik`; then every `choice`-side behavior, with the letters of
+    its options ('ABC'). The plan keys these attempts' calls with the letters and the generate
+    stage scores them instead of generating, so both read this one map.
+    """
+    if scoring != "loglik":
+        return {}
+    return {b.id: letters(len(b.choices)) for b in behaviors if b.side == "choice" and b.choices}
 
 
 def _norm(text: str) -> str:

@@ -192,6 +192,11 @@ class Response(_Record):
     A reply a provider's safety filter stopped has `filtered` set to the provider's reason (and
     whatever text came through, often none): an outcome, not an error. It is not judged; the
     rates count it as not unsafe on the harmful side and as a refusal on the benign side.
+
+    A multiple-choice item scored by log-likelihood (`--choice-scoring loglik`) has the chosen
+    option's letter as `text`, finish reason `loglik`, and every option's log-probability in
+    `option_logprobs`; that field is left out of the serialised form when unset, so every
+    other stored response (and the cache) is unchanged.
     """
 
     text: Text | None = None
@@ -205,12 +210,16 @@ class Response(_Record):
         description="the text translated back by an attack that wrote the prompt in another "
         "language (translate): what judges read; `text` stays the target's own answer",
     )
+    option_logprobs: dict[str, float] | None = Field(
+        default=None, description="log P(option letter | prompt) per option (loglik scoring)"
+    )
 
     @model_serializer(mode="wrap")
-    def _drop_unset_translation(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    def _drop_unset_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        if data.get("translation") is None:
-            data.pop("translation", None)
+        for name in ("translation", "option_logprobs"):
+            if data.get(name) is None:
+                data.pop(name, None)
         return data
 
     @property

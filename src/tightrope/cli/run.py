@@ -151,6 +151,13 @@ def run(
         Path | None,
         typer.Option(help="YAML of generation keys and backend settings for the targets."),
     ] = None,
+    choice_scoring: Annotated[
+        str,
+        typer.Option(
+            help="How multiple-choice items (bbq, wmdp) are answered: generate (a reply, its "
+            "letter parsed) or loglik (local models: the most likely option letter)."
+        ),
+    ] = "generate",
     max_error_rate: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Exit 1 when more records than this fail.")
     ] = 0.05,

@@ -86,6 +86,7 @@ def build_config(
     options: dict[str, Any], extra: dict[str, Any], run_file: dict[str, str] | None
 ) -> RunConfig:
     """Return the run's `RunConfig` from the merged options (names as `tightrope run`'s)."""
+    from tightrope.multiple_choice import CHOICE_SCORINGS
     from tightrope.run import RunConfig
     from tightrope.run.defaults import CACHE_MODES
     from tightrope.targets.config_file import GENERATION_KEYS
@@ -93,6 +94,9 @@ def build_config(
     cache = options["cache"]
     if cache not in CACHE_MODES:
         raise InputError(f"--cache {cache!r}: use one of {', '.join(CACHE_MODES)}")
+    scoring = options.get("choice_scoring")
+    if scoring is not None and scoring not in CHOICE_SCORINGS:
+        raise InputError(f"--choice-scoring {scoring!r}: use one of {', '.join(CHOICE_SCORINGS)}")
     max_cost = options.get("max_cost")
     if max_cost is not None and max_cost <= 0:
         raise InputError(f"--max-cost {max_cost:g}: give a positive amount of US dollars")
@@ -116,6 +120,7 @@ def build_config(
         "attacks": tuple(options.get("attack") or ()),
         "judges": tuple(options.get("judge") or ()),
         "judge_panel": (judge_panel,) if judge_panel else (),
+        "choice_scoring": scoring,
     }
     from pydantic import ValidationError
 

@@ -86,8 +86,9 @@ def instrument_differences(a: LoadedRun, b: LoadedRun) -> tuple[list[str], list[
     """Return (mismatches, notes) between the instruments of two runs.
 
     Mismatches make a comparison invalid: suites (version, checksum), judges (version, kind),
-    the judges that drive the metrics, generation parameters. Notes are worth knowing but do
-    not change what is measured: the tightrope version, suite sizes (--limit).
+    the judges that drive the metrics, generation parameters, how multiple-choice items are
+    answered (`choice_scoring`). Notes are worth knowing but do not change what is measured:
+    the tightrope version, suite sizes (--limit).
     """
     mismatches: list[str] = []
     notes: list[str] = []
@@ -117,6 +118,10 @@ def instrument_differences(a: LoadedRun, b: LoadedRun) -> tuple[list[str], list[
     for key in sorted(ga.keys() | gb.keys()):
         if ga.get(key) != gb.get(key):
             mismatches.append(f"generation {key}: {ga.get(key)!r} vs {gb.get(key)!r}")
+    sc_a = a.instrument.get("choice_scoring", "generate")
+    sc_b = b.instrument.get("choice_scoring", "generate")
+    if sc_a != sc_b:
+        mismatches.append(f"choice scoring: {sc_a} vs {sc_b} (multiple-choice accuracy)")
     tv_a, tv_b = a.instrument.get("tightrope_version"), b.instrument.get("tightrope_version")
     if tv_a != tv_b:
         notes.append(f"tightrope version {tv_a} vs {tv_b}")

@@ -153,7 +153,13 @@ def metrics_renderable(
         lines.append(
             _line(
                 f"generation: temperature {gen['temperature']}, max_tokens {gen['max_tokens']}, "
-                f"seed {gen['seed']} · tightrope {instrument.get('tightrope_version')}",
+                f"seed {gen['seed']} · "
+                + (
+                    f"choice scoring {instrument['choice_scoring']} · "
+                    if instrument.get("choice_scoring")
+                    else ""
+                )
+                + f"tightrope {instrument.get('tightrope_version')}",
                 style="dim",
             )
         )

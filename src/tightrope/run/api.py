@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tightrope import eventloop
+from tightrope.multiple_choice import DEFAULT_CHOICE_SCORING, ChoiceScoring
 from tightrope.records import GenerationConfig
 from tightrope.run.config import RunConfig
 from tightrope.run.defaults import (
@@ -51,6 +52,7 @@ async def evaluate_async(
     cache: CacheMode = DEFAULT_CACHE_MODE,
     max_cost: float | None = None,
     log_to: Sequence[str] = (),
+    choice_scoring: ChoiceScoring = DEFAULT_CHOICE_SCORING,
 ) -> RunResult:
     """Run an evaluation inside the caller's event loop and return its RunResult.
 
@@ -78,6 +80,7 @@ async def evaluate_async(
         combine=combine,
         cache=cache,
         max_cost=max_cost,
+        choice_scoring=choice_scoring,
     )
     trackers = _checked_trackers(log_to)
     resolved = resolve(config, notify=lambda notice: warnings.warn(notice, stacklevel=4))
@@ -133,6 +136,7 @@ def evaluate(
     cache: CacheMode = DEFAULT_CACHE_MODE,
     max_cost: float | None = None,
     log_to: Sequence[str] = (),
+    choice_scoring: ChoiceScoring = DEFAULT_CHOICE_SCORING,
 ) -> RunResult:
     """Run an evaluation from Python and return its RunResult (mirrors `tightrope run`).
 
@@ -159,6 +163,7 @@ def evaluate(
         cache=cache,
         max_cost=max_cost,
         log_to=log_to,
+        choice_scoring=choice_scoring,
     )
     try:
         asyncio.get_running_loop()

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
+from tightrope.multiple_choice import DEFAULT_CHOICE_SCORING, ChoiceScoring
 from tightrope.records import GenerationConfig
 from tightrope.run.defaults import (
     BASELINE_ATTACK,
@@ -60,6 +61,17 @@ class RunConfig(BaseModel):
     # The `--config` file the run was made from ({"path": ..., "text": ...}), kept with the run
     # as provenance. The options it gave are already in the fields above.
     run_file: dict[str, str] | None = None
+    # How multiple-choice items are answered: `generate` (a reply, parsed) or `loglik` (local
+    # models: the most likely option letter). Left out of the serialised config when it is
+    # `generate`, so the stored config and fingerprint of every other run are unchanged.
+    choice_scoring: ChoiceScoring = DEFAULT_CHOICE_SCORING
+
+    @model_serializer(mode="wrap")
+    def _drop_default_scoring(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("choice_scoring") == DEFAULT_CHOICE_SCORING:
+            data.pop("choice_scoring", None)
+        return data
 
 
 # Fields of RunConfig left out of a run's fingerprint: they change how a run is carried out, not

@@ -4,6 +4,10 @@ Pending work is read from the store in chunks and handed through a bounded queue
 `max_concurrency` workers per target, so memory stays flat however large the run and workers
 never idle at a chunk boundary. Every answer lands in the store at once (the answers of one
 turn of the event loop in one transaction: run/writes.py): a killed run resumes where it stopped.
+
+Multiple-choice attempts a run scores by log-likelihood (`--choice-scoring loglik`) take the
+same path in batches of their own: the dispatch sends them to the executor's `score_choices`
+instead of `generate`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from tightrope.targets.cached import CachedModel
 
 # Pending attempts read from the store at a time.
 PLAN_CHUNK = 2048
+# A batch of attempts with their cache keys, and whether it is scored (True) or generated.
+Work = tuple[list[tuple[Attempt, str]], bool]
 
 
 def batches(items: Sequence[tuple[Attempt, str]], max_size: int) -> list[list[tuple[Attempt, str]]]:
@@ -47,13 +53,18 @@ async def generate_stage(
     generation: GenerationConfig,
     progress: Progress,
     executor: RunExecutor | None = None,
+    *,
+    choice_options: Mapping[str, str] | None = None,
 ) -> None:
     """Generate every pending static attempt of the run, cache first.
 
     Attempts made by adaptive attacks are left to their own stage. A local model is loaded only
     when some attempt of it is missing from the cache. What it cost is counted by the models.
     The `executor` carries out the calls the cache cannot answer (this process by default).
+    Attempts of the behaviors in `choice_options` (id -> option letters; see
+    `multiple_choice.scored_options`) are scored by log-likelihood instead of generated.
     """
+    scored = choice_options or {}
     ex = executor or LocalRun()
     rowids = store.pending_rowids(run_id, skip_marked=ADAPTIVE_MARK)
     if not rowids:
@@ -71,15 +82,18 @@ async def generate_stage(
     for model in models.values():
         if model.cache is store:
             model.attach(writes)
-    queues: dict[str, asyncio.Queue[list[tuple[Attempt, str]] | None]] = {
+    queues: dict[str, asyncio.Queue[Work | None]] = {
         spec: asyncio.Queue(maxsize=2 * ex.parallel(models[spec])) for spec in specs
     }
 
-    async def work(
-        model: CachedModel, queue: asyncio.Queue[list[tuple[Attempt, str]] | None]
-    ) -> None:
-        while (batch := await queue.get()) is not None:
-            responses = await ex.generate(model, batch, generation)
+    async def work(model: CachedModel, queue: asyncio.Queue[Work | None]) -> None:
+        while (item := await queue.get()) is not None:
+            batch, score = item
+            if score:
+                options = [scored[a.behavior_id] for a, _ in batch]
+                responses = await ex.score_choices(model, batch, options, generation)
+            else:
+                responses = await ex.generate(model, batch, generation)
             writes.put_responses(
                 run_id, [(a, k, r) for (a, k), r in zip(batch, responses, strict=True)]
             )
@@ -96,9 +110,14 @@ async def generate_stage(
                 if found:
                     writes.put_responses(run_id, found, from_cache=True)
                     progress.advance(len(found))
-                missing = [(a, k) for a, k in items if k not in cached]
-                for batch in batches(missing, ex.shard_size(models[spec])):
-                    await queues[spec].put(batch)
+                for score in (False, True):
+                    missing = [
+                        (a, k)
+                        for a, k in items
+                        if k not in cached and (a.behavior_id in scored) == score
+                    ]
+                    for batch in batches(missing, ex.shard_size(models[spec])):
+                        await queues[spec].put((batch, score))
         for spec, queue in queues.items():
             for _ in range(ex.parallel(models[spec])):
                 await queue.put(None)

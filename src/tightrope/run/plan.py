@@ -14,13 +14,17 @@ def plan(
     targets: Sequence[CachedModel],
     attacks: Mapping[str, Attack],
     generation: GenerationConfig,
+    *,
+    choice_options: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[Attempt, str]]:
     """Yield every attempt of the static attacks with its cache key, target by target.
 
     A generator: the store takes the plan row by row, so it is never held whole in memory. The
     key is the one every model call uses (`targets.cached.call_key`), so a static attempt and an
-    adaptive query with the same messages share one cache entry.
+    adaptive query with the same messages share one cache entry. An attempt of a behavior in
+    `choice_options` (id -> option letters) is scored by log-likelihood, and its key says so.
     """
+    scored = choice_options or {}
     for t in targets:
         for name, atk in attacks.items():
             for b in behaviors:
@@ -34,4 +38,4 @@ def plan(
                         index=i,
                         messages=frame(b, variant.messages),
                     )
-                    yield attempt, t.key(attempt.messages, generation)
+                    yield attempt, t.key(attempt.messages, generation, options=scored.get(b.id))

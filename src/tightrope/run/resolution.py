@@ -8,7 +8,7 @@ line resolves once and hands the result to the runner; the Python API does the s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,7 @@ from tightrope.run.config import (
     with_baseline,
 )
 from tightrope.run.pricing import load_prices
-from tightrope.targets import get_target, parse_spec, targets
+from tightrope.targets import ScoresChoices, Target, get_target, parse_spec, targets
 from tightrope.targets.cached import CachedModel, ResponseCache
 
 
@@ -80,6 +80,9 @@ class ResolvedRun:
             ],
             "generation": self.config.generation.model_dump(),
         }
+        if self.config.choice_scoring != "generate":
+            # Only when set, so the instrument (and fingerprint) of every other run is unchanged.
+            out["choice_scoring"] = self.config.choice_scoring
         versions = {
             spec: m.cache_version for spec, m in self.models.items() if m.cache_version is not None
         }
@@ -174,6 +177,21 @@ def primary_judges(kinds: Mapping[str, str]) -> tuple[str, str | None]:
         ) from None
 
 
+def check_scoring(targets: Iterable[Target]) -> None:
+    """Raise InputError unless every target can score options by log-likelihood.
+
+    `--choice-scoring loglik` is refused, not quietly replaced by generation, for a target
+    without the capability (remote APIs): a run whose targets answered the same items in two
+    ways would compare accuracies that do not measure the same thing.
+    """
+    for t in targets:
+        if not isinstance(t, ScoresChoices):
+            raise InputError(
+                f"--choice-scoring loglik: target {t.spec} cannot score options by "
+                "log-likelihood (local models only: embedded:, hf:); use --choice-scoring generate"
+            )
+
+
 def resolve(config: RunConfig, *, notify: Callable[[str], None] | None = None) -> ResolvedRun:
     """Return the run `config` describes with every object built; InputError on bad input.
 
@@ -220,6 +238,8 @@ def resolve(config: RunConfig, *, notify: Callable[[str], None] | None = None) -
     refusal, harm = primary_judges({n: j.kind for n, j in judges.items()})
     for spec in config.targets:
         model_for(spec)
+    if config.choice_scoring == "loglik":
+        check_scoring(models[spec].inner for spec in config.targets)
     static: dict[str, Attack] = {}
     adaptive: list[AdaptiveAttack] = []
     for name in config.attacks:

@@ -15,6 +15,7 @@ from typing import Any
 
 from tightrope.judges import Judge
 from tightrope.metrics import MetricsTable, judged_table, metrics_table
+from tightrope.multiple_choice import scored_options
 from tightrope.records import Record, judge_applies
 from tightrope.run.adaptive import adaptive_stage, loop_usage
 from tightrope.run.config import SESSION_OPTIONS, RunConfig
@@ -144,10 +145,17 @@ async def _run_locked(
     if on_start is not None:
         on_start(run_id, resumed)
     behaviors = [b for s in resolved.suites for b in s.behaviors]
+    scored = scored_options(behaviors, config.choice_scoring)
     store.add_plan(
         run_id,
         behaviors,
-        plan(behaviors, resolved.targets, resolved.static_attacks, config.generation),
+        plan(
+            behaviors,
+            resolved.targets,
+            resolved.static_attacks,
+            config.generation,
+            choice_options=scored,
+        ),
     )
     # From here on the store holds the plan; only adaptive attacks need the behaviors
     # again, so a large static run drops them and streams everything else from SQLite.
@@ -156,7 +164,9 @@ async def _run_locked(
     resolved.suites = []
     ex = None if executor is None else executor.bind(resolved)
     try:
-        await generate_stage(store, run_id, resolved.models, config.generation, progress, ex)
+        await generate_stage(
+            store, run_id, resolved.models, config.generation, progress, ex, choice_options=scored
+        )
         computed = await adaptive_stage(
             store,
             run_id,

@@ -8,6 +8,22 @@ from tightrope.targets import openai_compat as _openai_compat  # noqa: F401  (op
 from tightrope.targets import openai_completions as _openai_completions  # noqa: F401
 from tightrope.targets import python_fn as _python_fn  # noqa: F401  (registers "python")
 from tightrope.targets import replay as _replay  # noqa: F401  (registers "replay")
-from tightrope.targets._base import Target, TargetBase, get_target, parse_spec, target, targets
+from tightrope.targets._base import (
+    ScoresChoices,
+    Target,
+    TargetBase,
+    get_target,
+    parse_spec,
+    target,
+    targets,
+)
 
-__all__ = ["Target", "TargetBase", "get_target", "parse_spec", "target", "targets"]
+__all__ = [
+    "ScoresChoices",
+    "Target",
+    "TargetBase",
+    "get_target",
+    "parse_spec",
+    "target",
+    "targets",
+]

@@ -61,6 +61,26 @@ class Target(Protocol):
         ...
 
 
+@runtime_checkable
+class ScoresChoices(Protocol):
+    """An optional capability of a Target: scoring options by log-likelihood (local models).
+
+    `--choice-scoring loglik` needs it of every target of the run (`isinstance` check at
+    resolution); `targets/hf.py` has it, remote APIs do not.
+    """
+
+    async def score_choices(
+        self,
+        batch: Sequence[Sequence[Message]],
+        options: Sequence[Sequence[str]],
+        config: GenerationConfig,
+    ) -> list[Response]:
+        """Return one Response per conversation: the text is the most likely of its `options`
+        as the reply's first token(s), `option_logprobs` every option's log-probability and
+        `finish_reason` `loglik`; a failure is a Response with `error` set."""
+        ...
+
+
 class TargetBase:
     """The default lifecycle of a backend: nothing to load, nothing to close."""
 

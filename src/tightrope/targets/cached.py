@@ -5,7 +5,8 @@ their models through this wrapper, so a call is made, keyed, cached, counted and
 way only:
 
 * the key (`call_key`) is a hash of everything that can change an answer: model spec and
-  version, generation parameters, the exact messages (DESIGN.md, invariant 3);
+  version, generation parameters, the exact messages (DESIGN.md, invariant 3), and for a
+  multiple-choice item scored by log-likelihood (`answer_choices`) the mode and its letters;
 * a cached successful answer is returned without calling the model; the model is loaded (in a
   worker thread) only when some call misses the cache, so a run the cache answers whole never
   loads weights or imports an SDK;
@@ -27,11 +28,11 @@ not import it, so targets stay below the store in the layering.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
-from typing import Literal, Protocol, get_args
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Literal, Protocol, get_args
 
 from tightrope.records import GenerationConfig, Message, Response, stable_hash
-from tightrope.targets._base import Target
+from tightrope.targets._base import ScoresChoices, Target
 
 CacheMode = Literal["read-write", "read-only", "off", "refresh"]
 CACHE_MODES: tuple[str, ...] = get_args(CacheMode)
@@ -78,16 +79,28 @@ def cache_version(model: Target) -> str | None:
     return None if value is None else str(value)
 
 
-def call_key(model: Target, messages: Sequence[Message], generation: GenerationConfig) -> str:
-    """Return the cache key of one model call: a hash of everything that can change its answer."""
-    return stable_hash(
-        {
-            "target": model.spec,
-            "target_version": model.version,
-            "generation": generation.model_dump(),
-            "messages": [m.model_dump() for m in messages],
-        }
-    )
+def call_key(
+    model: Target,
+    messages: Sequence[Message],
+    generation: GenerationConfig,
+    *,
+    options: str | None = None,
+) -> str:
+    """Return the cache key of one model call: a hash of everything that can change its answer.
+
+    With `options` (the letters of a multiple-choice item), the call scores those options by
+    log-likelihood instead of generating; the key then holds the mode and the letters, so such
+    an answer never stands for a generated one. Without it the key is what it always was.
+    """
+    payload: dict[str, Any] = {
+        "target": model.spec,
+        "target_version": model.version,
+        "generation": generation.model_dump(),
+        "messages": [m.model_dump() for m in messages],
+    }
+    if options is not None:
+        payload["scoring"] = {"mode": "loglik", "options": options}
+    return stable_hash(payload)
 
 
 WRONG_COUNT = "the backend returned a wrong number of responses"
@@ -159,9 +172,11 @@ class CachedModel:
         if mode is not None:
             self.mode = mode
 
-    def key(self, messages: Sequence[Message], config: GenerationConfig) -> str:
-        """Return the cache key of one call to this model."""
-        return call_key(self.inner, messages, config)
+    def key(
+        self, messages: Sequence[Message], config: GenerationConfig, *, options: str | None = None
+    ) -> str:
+        """Return the cache key of one call to this model (`options`: see `call_key`)."""
+        return call_key(self.inner, messages, config, options=options)
 
     def load(self) -> object:
         """Do nothing now: the model is loaded on the first call the cache cannot answer."""
@@ -190,11 +205,41 @@ class CachedModel:
         The batch must fit `max_batch_size`; `keys` are the calls' cache keys. Anything the
         backend raises, or a wrong number of answers, becomes error Responses for the batch.
         """
+        return await self._ask(batch, config, keys, lambda: self.inner.generate(batch, config))
+
+    async def answer_choices(
+        self,
+        batch: Sequence[Sequence[Message]],
+        options: Sequence[str],
+        config: GenerationConfig,
+        keys: Sequence[str],
+    ) -> list[Response]:
+        """Score one batch of multiple-choice items by log-likelihood (no cache lookup) and cache
+        the answers, as `answer` does; `options` holds each item's letters and `keys` the keys
+        `key(..., options=)` gave. A model without the capability answers with errors."""
+        inner = self.inner
+        if not isinstance(inner, ScoresChoices):
+            reason = f"{self.spec} cannot score options by log-likelihood"
+            return [Response(error=reason) for _ in batch]
+        return await self._ask(
+            batch,
+            config,
+            keys,
+            lambda: inner.score_choices(batch, [list(o) for o in options], config),
+        )
+
+    async def _ask(
+        self,
+        batch: Sequence[Sequence[Message]],
+        config: GenerationConfig,
+        keys: Sequence[str],
+        ask: Callable[[], Awaitable[Sequence[Response]]],
+    ) -> list[Response]:
         await self.ensure_loaded()
         async with self._limit:
             reserved = 0.0 if self.budget is None else self.budget.reserve(self.spec, batch, config)
             try:
-                out = list(await self.inner.generate(batch, config))
+                out = list(await ask())
             except Exception as exc:
                 out = [Response(error=f"{type(exc).__name__}: {exc}") for _ in batch]
             if self.budget is not None:

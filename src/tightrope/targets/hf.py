@@ -136,6 +136,62 @@ class TransformersTarget(TargetBase):
         """Generate off the event loop so progress and signals stay responsive."""
         return await asyncio.to_thread(self.generate_sync, batch, config)
 
+    def score_choices_sync(
+        self,
+        batch: Sequence[Sequence[Message]],
+        options: Sequence[Sequence[str]],
+        config: GenerationConfig,
+    ) -> list[Response]:
+        """Score each conversation's options by log-likelihood in this thread (targets/loglik.py).
+
+        Returns one Response per conversation: the most likely option as its text (the first
+        on a tie), every option's log-probability in `option_logprobs`, finish reason `loglik`.
+        """
+        from tightrope.targets.loglik import option_logprobs
+
+        start = time.perf_counter()
+        try:
+            tok, model = self.load()
+            prompts = [
+                tok.apply_chat_template(
+                    template_messages(m, config), add_generation_prompt=True, tokenize=False
+                )
+                for m in batch
+            ]
+            scores = option_logprobs(tok, model, prompts, options)
+            sizes = [len(tok(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+        except Exception as exc:
+            elapsed = time.perf_counter() - start
+            return [
+                Response(error=f"{type(exc).__name__}: {exc}", latency_s=elapsed) for _ in batch
+            ]
+        elapsed = (time.perf_counter() - start) / max(len(batch), 1)
+        responses = []
+        for opts, row, size in zip(options, scores, sizes, strict=True):
+            if any(v != v for v in row):  # NaN: the model's numbers broke down
+                responses.append(Response(error="option log-likelihood is NaN", latency_s=elapsed))
+                continue
+            best = max(range(len(row)), key=row.__getitem__)
+            responses.append(
+                Response(
+                    text=opts[best],
+                    finish_reason="loglik",
+                    usage=Usage(prompt_tokens=size),
+                    latency_s=elapsed,
+                    option_logprobs=dict(zip(opts, row, strict=True)),
+                )
+            )
+        return responses
+
+    async def score_choices(
+        self,
+        batch: Sequence[Sequence[Message]],
+        options: Sequence[Sequence[str]],
+        config: GenerationConfig,
+    ) -> list[Response]:
+        """Score off the event loop, as `generate` runs (the `ScoresChoices` capability)."""
+        return await asyncio.to_thread(self.score_choices_sync, batch, options, config)
+
 
 def _device_and_dtype(device: str | None, dtype: str | None) -> tuple[str, Any]:
     import torch

@@ -37,6 +37,18 @@ class RunExecutor(Protocol):
         lookup: the stage did it); successes are cached, failures come back as error Responses."""
         ...
 
+    async def score_choices(
+        self,
+        model: CachedModel,
+        shard: Sequence[tuple[Attempt, str]],
+        options: Sequence[str],
+        generation: GenerationConfig,
+    ) -> list[Response]:
+        """Return one response per multiple-choice attempt of `shard`, scored by the
+        log-likelihood of its option letters (`options`, one string per attempt) as `generate`
+        returns generated ones (`--choice-scoring loglik`)."""
+        ...
+
     def judge_parallel(self) -> int:
         """Return how many judge batches may be in flight at once."""
         ...

@@ -36,6 +36,19 @@ class LocalRun:
         """Ask the model for one batch through its cache-first wrapper."""
         return await model.answer([a.messages for a, _ in shard], generation, [k for _, k in shard])
 
+    async def score_choices(
+        self,
+        model: CachedModel,
+        shard: Sequence[tuple[Attempt, str]],
+        options: Sequence[str],
+        generation: GenerationConfig,
+    ) -> list[Response]:
+        """Score one batch of multiple-choice attempts through the cache-first wrapper (in this
+        process under every executor: a Ray run scores them on the driver)."""
+        return await model.answer_choices(
+            [a.messages for a, _ in shard], options, generation, [k for _, k in shard]
+        )
+
     def judge_parallel(self) -> int:
         """One judge batch at a time (an LLM judge batches and limits its own calls)."""
         return 1
