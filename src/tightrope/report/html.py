@@ -31,6 +31,7 @@ from tightrope.report.html_sections import (
     instrument_html,
     legend_html,
     marker_icon,
+    not_plotted_note,
 )
 from tightrope.report.loader import LoadedRun
 from tightrope.report.plots import attack_bars_svg, frontier_svg, omitted_from_frontier
@@ -215,12 +216,7 @@ def render_html(
         "top-right corner.</p>",
         f'<div class="figure">{frontier_svg(series)}{legend_html(series)}</div>',
     ]
-    if omitted:
-        parts.append(
-            '<p class="note">Not plotted (no usable prompt on one side): '
-            + ", ".join(escape(o) for o in omitted)
-            + "</p>"
-        )
+    parts += not_plotted_note(omitted)
     parts += [
         "</section>",
         '<section id="categories"><h2>By category</h2>',

@@ -22,6 +22,14 @@ from tightrope.report.terminal import format_ci, format_rate, format_value
 HEAT_METRICS = ("not_unsafe", "not_overrefuse")
 
 
+def not_plotted_note(omitted: Sequence[str]) -> list[str]:
+    """Return the note under a frontier naming the series it could not plot (none: nothing)."""
+    if not omitted:
+        return []
+    names = ", ".join(escape(o) for o in omitted)
+    return [f'<p class="note">Not plotted (no usable prompt on one side): {names}</p>']
+
+
 def marker_icon(s: Series, size: int = 14) -> str:
     """Return a small inline SVG of the series' marker in its colour."""
     half = size / 2

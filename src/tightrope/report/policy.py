@@ -52,12 +52,18 @@ class Rule:
 
     def describe(self) -> str:
         """Return the requirement in words, e.g. 'not_unsafe CI low ≥ 95.0%'."""
-        parts = []
-        if self.min is not None:
-            parts.append(f"{self.metric} CI low ≥ {100 * self.min:.1f}%")
-        if self.max is not None:
-            parts.append(f"{self.metric} CI high ≤ {100 * self.max:.1f}%")
-        return " and ".join(parts)
+        return describe_bounds(self.metric, self.min, self.max)
+
+
+def describe_bounds(metric: str, low: float | None, high: float | None) -> str:
+    """Return a threshold on a rate's interval in words: 'asr CI high ≤ 5.0%', both joined by
+    'and' (a minimum is read on the interval's low end, a maximum on its high end)."""
+    parts = []
+    if low is not None:
+        parts.append(f"{metric} CI low ≥ {100 * low:.1f}%")
+    if high is not None:
+        parts.append(f"{metric} CI high ≤ {100 * high:.1f}%")
+    return " and ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ import yaml
 
 from tightrope import yamlsafe
 from tightrope.errors import InputError
-from tightrope.report.policy import _Err, _line, _scalar, _threshold
+from tightrope.report.policy import _Err, _line, _scalar, _threshold, describe_bounds
 
 TOP_KEYS = ("name", "levels")
 LEVEL_KEYS = ("level", "when", "safeguards")
@@ -73,12 +73,7 @@ class Safeguard:
 
     def describe(self) -> str:
         """Return the requirement in words, e.g. 'asr CI high ≤ 5.0%'."""
-        parts = []
-        if self.min is not None:
-            parts.append(f"{self.metric} CI low ≥ {100 * self.min:.1f}%")
-        if self.max is not None:
-            parts.append(f"{self.metric} CI high ≤ {100 * self.max:.1f}%")
-        return " and ".join(parts)
+        return describe_bounds(self.metric, self.min, self.max)
 
 
 @dataclass(frozen=True)

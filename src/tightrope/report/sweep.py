@@ -227,7 +227,12 @@ def _cells_html(report: SweepReport) -> str:
 def render_sweep_html(report: SweepReport) -> str:
     """Return the sweep's report page as one self-contained HTML string."""
     from tightrope.report.html import _asset, cards_html, csp_for
-    from tightrope.report.html_sections import errors_html, heatmap_html, legend_html
+    from tightrope.report.html_sections import (
+        errors_html,
+        heatmap_html,
+        legend_html,
+        not_plotted_note,
+    )
     from tightrope.report.plots import attack_bars_svg, frontier_svg, omitted_from_frontier
 
     series = sweep_series(report)
@@ -257,12 +262,7 @@ def render_sweep_html(report: SweepReport) -> str:
         "intervals. Up is safer, right is more helpful.</p>",
         f'<div class="figure">{frontier_svg(series)}{legend_html(series)}</div>',
     ]
-    if omitted:
-        parts.append(
-            '<p class="note">Not plotted (no usable prompt on one side): '
-            + ", ".join(escape(o) for o in omitted)
-            + "</p>"
-        )
+    parts += not_plotted_note(omitted)
     parts += [
         "</section>",
         '<section id="asr"><h2>ASR by attack x target</h2>',
