@@ -18,22 +18,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from tightrope.errors import StoreError
-from tightrope.records import Attempt, Behavior, Judged, Message, Record, Response, Verdict
+from tightrope.records import Attempt, Behavior, Judged, Record, Response, Verdict
 from tightrope.store.boundary import guarded, store_error
 from tightrope.store.cache import CacheTable
+from tightrope.store.judging import JudgingTable
+from tightrope.store.queries import NOT_FILTERED as _NOT_FILTERED
+from tightrope.store.queries import PENDING as _PENDING
+from tightrope.store.queries import chunks as _chunks
 from tightrope.store.schema import connect
+from tightrope.store.summaries import SummaryTable
 from tightrope.store.sweeps import SweepTable
-
-# Attempts of run `?` with no successful response yet (never run, or errored), less those whose
-# attack_params hold `true` under the JSON path `?` (the attempts another stage owns).
-_PENDING = (
-    "FROM attempts a LEFT JOIN responses r ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
-    "WHERE a.run_id=? AND (r.ok IS NULL OR r.ok=0) AND json_extract(a.data, ?) IS NOT 1"
-)
-
-
-# A response row that no provider filter stopped (Response.filtered is null).
-_NOT_FILTERED = "json_extract(r.data, '$.filtered') IS NULL"
 
 
 def _now() -> str:
@@ -55,7 +49,7 @@ class RunInfo(BaseModel):
 
 
 @guarded
-class Store(CacheTable, SweepTable):
+class Store(CacheTable, SweepTable, JudgingTable, SummaryTable):
     """A run store in one SQLite file. Open it with `Store.open(path)`.
 
     The response cache's methods (`cached`, `put_cache`, `cache_entries`, `prune_cache`) come
@@ -279,66 +273,6 @@ class Store(CacheTable, SweepTable):
 
     # --- verdicts ---------------------------------------------------------------------------
 
-    def unjudged(self, run_id: str, judge: str) -> list[tuple[str, Behavior, Response]]:
-        """Return (attempt id, behavior, response) for successful responses lacking a verdict."""
-        return self.judge_items_at(self.unjudged_rowids(run_id, judge))
-
-    def unjudged_rowids(self, run_id: str, judge: str, *, choice: bool | None = None) -> list[int]:
-        """Return the attempt rowids of successful responses that `judge` has not judged.
-
-        Replies a provider's filter stopped are not judged: the rates count them directly.
-        `choice` True keeps only `choice`-side behaviors, False only the others, None all.
-        """
-        side = ""
-        if choice is not None:
-            side = (
-                "AND (SELECT json_extract(b.data, '$.side') = 'choice' FROM behaviors b "
-                f"WHERE b.run_id=a.run_id AND b.behavior_id=a.behavior_id) = {int(choice)} "
-            )
-        rows = self._conn.execute(
-            "SELECT a.rowid FROM responses r "
-            "JOIN attempts a ON a.run_id=r.run_id AND a.attempt_id=r.attempt_id "
-            "LEFT JOIN verdicts v ON v.run_id=r.run_id AND v.attempt_id=r.attempt_id "
-            "AND v.judge=? WHERE r.run_id=? AND r.ok=1 AND v.judge IS NULL "
-            f"AND {_NOT_FILTERED} {side}ORDER BY a.rowid",
-            (judge, run_id),
-        )
-        return [int(r[0]) for r in rows]
-
-    def judge_items_at(self, rowids: Sequence[int]) -> list[tuple[str, Behavior, Response]]:
-        """Return (attempt id, behavior, response) for these attempt rowids, in rowid order."""
-        out: list[tuple[str, Behavior, Response]] = []
-        for chunk in _chunks(rowids):
-            marks = ",".join("?" * len(chunk))
-            out += [
-                (aid, Behavior.model_validate_json(b), Response.model_validate_json(r))
-                for aid, b, r in self._conn.execute(
-                    "SELECT a.attempt_id, b.data, r.data FROM attempts a "
-                    "JOIN responses r ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
-                    "JOIN behaviors b ON b.run_id=a.run_id AND b.behavior_id=a.behavior_id "
-                    f"WHERE a.rowid IN ({marks}) ORDER BY a.rowid",
-                    chunk,
-                )
-            ]
-        return out
-
-    def conversations_at(self, rowids: Sequence[int]) -> list[tuple[Message, ...]]:
-        """Return the messages each of these attempts sent (its whole conversation), in rowid
-        order, for the same rows as `judge_items_at` (attempts with a response): what a judge
-        whose protocol reads a conversation is given."""
-        out: list[tuple[Message, ...]] = []
-        for chunk in _chunks(rowids):
-            marks = ",".join("?" * len(chunk))
-            out += [
-                Attempt.model_validate_json(data).messages
-                for (data,) in self._conn.execute(
-                    "SELECT a.data FROM attempts a JOIN responses r ON r.run_id=a.run_id AND "
-                    f"r.attempt_id=a.attempt_id WHERE a.rowid IN ({marks}) ORDER BY a.rowid",
-                    chunk,
-                )
-            ]
-        return out
-
     def put_verdicts(self, run_id: str, items: Sequence[tuple[str, str, Verdict]]) -> None:
         """Record (attempt id, registry name, verdict) triples in one transaction."""
         with self._tx() as c:
@@ -418,101 +352,10 @@ class Store(CacheTable, SweepTable):
                 filtered=bool(filtered),
             )
 
-    def failed_attempts(
-        self, run_id: str, judges: Sequence[str], *, choice_judges: Sequence[str] = ()
-    ) -> int:
-        """Return how many attempts failed: no ok response, or a judge's error or missing verdict.
-
-        `judges` must judge every attempt of the harmful and benign sides, `choice_judges` every
-        attempt of a `choice`-side (multiple-choice) behavior.
-        """
-
-        def judged_ok(names: Sequence[str]) -> str:
-            marks = ",".join("?" * len(names))
-            return (
-                f"(SELECT COUNT(*) FROM verdicts v WHERE v.run_id=a.run_id "
-                f"AND v.attempt_id=a.attempt_id AND v.judge IN ({marks}) "
-                "AND json_extract(v.data, '$.label') != 'error')"
-            )
-
-        is_choice = (
-            "(SELECT json_extract(b.data, '$.side') = 'choice' FROM behaviors b "
-            "WHERE b.run_id=a.run_id AND b.behavior_id=a.behavior_id)"
-        )
-        row = self._conn.execute(
-            "SELECT COUNT(*) FROM attempts a LEFT JOIN responses r "
-            "ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
-            f"WHERE a.run_id=? AND (r.ok IS NOT 1 OR ({_NOT_FILTERED} AND "
-            f"CASE WHEN {is_choice} THEN {judged_ok(choice_judges)} < ? "
-            f"ELSE {judged_ok(judges)} < ? END))",
-            (run_id, *choice_judges, len(choice_judges), *judges, len(judges)),
-        ).fetchone()
-        return int(row[0])
-
-    def usage_rows(self, run_id: str) -> Iterator[tuple[str, int, int]]:
-        """Yield (target spec, prompt tokens, completion tokens) per response of a run."""
-        rows = self._conn.execute(
-            "SELECT json_extract(a.data, '$.target'), "
-            "json_extract(r.data, '$.usage.prompt_tokens'), "
-            "json_extract(r.data, '$.usage.completion_tokens') FROM responses r "
-            "JOIN attempts a ON a.run_id=r.run_id AND a.attempt_id=r.attempt_id "
-            "WHERE r.run_id=? ORDER BY a.rowid",
-            (run_id,),
-        )
-        for spec, p, c in rows:
-            yield str(spec), int(p or 0), int(c or 0)
-
-    def verdicts_of(self, run_id: str, *, prefix: str) -> Iterator[tuple[str, Verdict]]:
-        """Yield (judge name, verdict) for every verdict whose judge name starts with `prefix`."""
-        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        for name, d in self._conn.execute(
-            "SELECT judge, data FROM verdicts WHERE run_id=? AND judge LIKE ? ESCAPE '\\' "
-            "ORDER BY rowid",
-            (run_id, pattern),
-        ):
-            yield str(name), Verdict.model_validate_json(d)
-
-    def scored_judges(self, run_id: str, meaning: str = "harm") -> set[str]:
-        """Return the judges of a run with at least one verdict carrying a score of `meaning`.
-
-        A verdict stored before scores were typed has no `score_meaning`; its kind is its
-        meaning (as `Verdict` reads it).
-        """
-        rows = self._conn.execute(
-            "SELECT DISTINCT judge FROM verdicts WHERE run_id=? "
-            "AND json_extract(data, '$.score') IS NOT NULL "
-            "AND coalesce(json_extract(data, '$.score_meaning'), json_extract(data, '$.kind'))=?",
-            (run_id, meaning),
-        )
-        return {str(r[0]) for r in rows}
-
-    def counts(self, run_id: str) -> dict[str, int]:
-        """Return row counts of a run: attempts, responses, ok responses, verdicts."""
-        q = self._conn.execute
-        return {
-            "attempts": q("SELECT COUNT(*) FROM attempts WHERE run_id=?", (run_id,)).fetchone()[0],
-            "responses": q("SELECT COUNT(*) FROM responses WHERE run_id=?", (run_id,)).fetchone()[
-                0
-            ],
-            "ok": q("SELECT COUNT(*) FROM responses WHERE run_id=? AND ok=1", (run_id,)).fetchone()[
-                0
-            ],
-            "from_cache": q(
-                "SELECT COUNT(*) FROM responses WHERE run_id=? AND from_cache=1", (run_id,)
-            ).fetchone()[0],
-            "verdicts": q("SELECT COUNT(*) FROM verdicts WHERE run_id=?", (run_id,)).fetchone()[0],
-        }
-
 
 def _param_path(key: str | None) -> str:
     """Return the JSON path of an attack_params key (a path no attempt has when None)."""
     return f'$.attack_params."{key}"' if key else '$."no attack_params key given"'
-
-
-def _chunks(items: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
-    """Split ids into chunks small enough for one `IN (...)` list."""
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _run_info(row: Sequence[Any]) -> RunInfo:
