@@ -148,8 +148,12 @@ def progress_cost(n: int) -> float:
 
 
 def profile(suite: str, n: int, concurrency: int, path: Path) -> None:
-    """Write a pyinstrument text profile of one run to `path`."""
-    from pyinstrument import Profiler
+    """Write a pyinstrument text profile of one run to `path` (`pip install pyinstrument`: a
+    measuring tool, not a dependency of tightrope)."""
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        raise SystemExit("--profile needs pyinstrument: pip install pyinstrument") from None
 
     profiler = Profiler(interval=0.0002)
     profiler.start()
