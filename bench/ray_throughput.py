@@ -114,10 +114,10 @@ def main() -> None:
         start = time.perf_counter()
         tightrope_run(config_for(url, suite_of(20), 8), 20, pool)  # starts the pool
         pool_start = time.perf_counter() - start
-        loop_run("sdk", url, prompts_for(20), 8)
+        loop_run("sdk-loop", url, prompts_for(20), 8)
         tightrope_run(config_for(url, suite_of(20), 8), 20, None)
         contenders: dict[str, Callable[[], float]] = {
-            "bare": partial(loop_run, "sdk", url, prompts, conc),
+            "bare": partial(loop_run, "sdk-loop", url, prompts, conc),
             "local": partial(tightrope_run, config, n, None),
             "ray": partial(tightrope_run, config, n, pool),
         }
