@@ -313,7 +313,8 @@ def main() -> None:
         if args.json:
             report = {
                 "what": "refusal-clf leave-one-model-out accuracy (scripts/train_refusal_clf.py)",
-                "data_dir": str(root),
+                # Where the data came from, without this machine's path: the pinned files.
+                "data": "shared/data (the pinned benchmark files; see its SHA256SUMS)",
                 "extra_rows": {"own": len(OWN_EXAMPLES), "advbench": len(advbench)},
                 "views": counts,
             }
