@@ -106,3 +106,21 @@ def load(text: str, path: Path | str) -> tuple[yaml.Node | None, Any]:
     """Return (node tree, data) of one YAML document: `compose` then `construct`."""
     root = compose(text, path)
     return root, construct(root, path)
+
+
+def read_file(path: Path, what: str) -> tuple[str, yaml.Node | None, Any]:
+    """Return (text, node tree, data) of the YAML file at `path`, a file the user wrote.
+
+    An unreadable file or a syntax error is one InputError naming `what` the file is meant to be
+    ("the run config") or the line and column of the error, with the fix.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read {what} ({exc})") from None
+    try:
+        return (text, *load(text, path))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise InputError(f"{path}{where}: not valid YAML; fix the syntax") from None

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from tightrope import yamlsafe
 from tightrope.errors import InputError
 from tightrope.targets._base import KNOWN_SETTINGS
 from tightrope.targets.config_file import GENERATION_KEYS
@@ -69,17 +70,7 @@ def load_run_file(path: Path) -> dict[str, Any]:
     Option values keep their kind (a list for repeatable options); setting keys come back as
     they are, checked by the targets like a --target-config file's.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the run config ({exc})") from None
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise InputError(f"{path}{where}: not valid YAML; fix the syntax") from None
+    _, node, data = yamlsafe.read_file(path, "the run config")
     if data is None:
         return {}
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):

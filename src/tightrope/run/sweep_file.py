@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from tightrope import yamlsafe
 from tightrope.errors import InputError
 from tightrope.run.run_file import run_file_values
 
@@ -71,17 +72,7 @@ def label(value: list[str]) -> str:
 
 def load_sweep_file(path: Path) -> SweepFile:
     """Return the sweep file at `path` read and checked; InputError (file:line: fix) if bad."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the sweep file ({exc})") from None
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise InputError(f"{path}{where}: not valid YAML; fix the syntax") from None
+    text, node, data = yamlsafe.read_file(path, "the sweep file")
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         raise InputError(f"{path}:1: a sweep file is a mapping with `axes:` (see docs/scaling.md)")
     lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}

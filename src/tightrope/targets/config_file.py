@@ -23,16 +23,7 @@ GENERATION_KEYS = {"system_prompt", "temperature", "max_tokens", "top_p", "seed"
 
 def load_target_config(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return (generation overrides, backend settings) read from a YAML file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the target config ({exc})") from None
-    try:
-        node, data = yamlsafe.load(text, path)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise InputError(f"{path}{where}: not valid YAML; fix the syntax") from None
+    _, node, data = yamlsafe.read_file(path, "the target config")
     if data is None:
         return {}, {}
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
