@@ -33,6 +33,7 @@ from tightrope.targets.remote import (
     check_installed,
     classify_sdk_error,
     deployment_version,
+    endpoint_and_model,
     short,
 )
 from tightrope.targets.retry import (
@@ -227,13 +228,7 @@ def openai_target(model: str, **settings: Any) -> Target:
 def openai_compatible_target(arg: str, **settings: Any) -> Target:
     """Any OpenAI-compatible server: openai-compatible:BASE_URL#MODEL (vLLM, Ollama, TGI...);
     the lean transport where aiohttp is installed unless `transport` says sdk."""
-    base_url, sep, model = arg.rpartition("#")
-    if not sep or not base_url or not model:
-        raise InputError(
-            f"target 'openai-compatible:{arg}' must look like "
-            "openai-compatible:http://HOST:PORT/v1#MODEL"
-        )
-    check_base_url(base_url, f"target 'openai-compatible:{arg}'")
+    base_url, model = endpoint_and_model("openai-compatible", arg)
     return make_openai_target(
         spec=f"openai-compatible:{arg}",
         model=model,

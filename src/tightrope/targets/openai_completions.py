@@ -17,11 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tightrope.errors import InputError
 from tightrope.records import GenerationConfig, Message, Response, Usage
 from tightrope.targets._base import Target, pick_settings, target
 from tightrope.targets.openai_compat import SETTINGS, OpenAITarget, classify_openai_error
-from tightrope.targets.remote import check_base_url, deployment_version
+from tightrope.targets.remote import deployment_version, endpoint_and_model
 from tightrope.targets.retry import CallFailed, Failure
 
 
@@ -83,13 +82,7 @@ class OpenAICompletionsTarget(OpenAITarget):
 def openai_completions_target(arg: str, **settings: Any) -> Target:
     """A raw text-completions server: openai-completions:BASE_URL#MODEL (one prompt, no chat
     template; for judge models trained on an exact prompt string, e.g. the HarmBench classifier)."""
-    base_url, sep, model = arg.rpartition("#")
-    if not sep or not base_url or not model:
-        raise InputError(
-            f"target 'openai-completions:{arg}' must look like "
-            "openai-completions:http://HOST:PORT/v1#MODEL"
-        )
-    check_base_url(base_url, f"target 'openai-completions:{arg}'")
+    base_url, model = endpoint_and_model("openai-completions", arg)
     return OpenAICompletionsTarget(
         spec=f"openai-completions:{arg}",
         model=model,

@@ -103,6 +103,17 @@ def check_base_url(url: str, where: str) -> str:
     return url
 
 
+def endpoint_and_model(scheme: str, arg: str) -> tuple[str, str]:
+    """Return (base URL, model) of a `SCHEME:BASE_URL#MODEL` target's argument, the URL checked;
+    InputError showing the form otherwise."""
+    base_url, sep, model = arg.rpartition("#")
+    if not sep or not base_url or not model:
+        raise InputError(
+            f"target '{scheme}:{arg}' must look like {scheme}:http://HOST:PORT/v1#MODEL"
+        )
+    return check_base_url(base_url, f"target '{scheme}:{arg}'"), model
+
+
 def check_installed(module: str, what: str, extra: str) -> None:
     """Raise InputError (bad input, exit 2) when an optional SDK is not installed."""
     if importlib.util.find_spec(module) is None:

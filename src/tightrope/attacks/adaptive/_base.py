@@ -14,7 +14,7 @@ them apart.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from tightrope.errors import InputError
@@ -159,3 +159,24 @@ def parse_options(
 def derived_seed(*parts: object) -> int:
     """Return a 31-bit seed derived from `parts`: distinct calls get distinct, stable seeds."""
     return int(stable_hash([str(p) for p in parts])[:8], 16) & 0x7FFFFFFF
+
+
+@dataclass(frozen=True)
+class OptionedAttack:
+    """What every attacker-model attack shares: its spec, the options given in it, the attack's
+    defaults, and how many behaviors it attacks at once. Subclasses add the loop (`run`)."""
+
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    parallel_units: int = 8
+
+    def opt(self, key: str) -> Any:
+        """Return an option: as given in the spec, else the attack's default."""
+        return self.options.get(key, self.defaults.get(key))
+
+    @property
+    def attacker_spec(self) -> str | None:
+        """The attacker model spec, once known."""
+        value = self.opt("attacker")
+        return str(value) if value else None

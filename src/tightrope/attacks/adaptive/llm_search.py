@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Self
 
 from tightrope.attacks.adaptive import ADAPTIVE_MARK, LoopContext, Query, parse_options
+from tightrope.attacks.adaptive._base import OptionedAttack
 from tightrope.attacks.adaptive.attacker import ATTACKER_VERSION, Attacker, Failed, Proposal
 from tightrope.attacks.adaptive.loop_judge import (
     DEFAULT_RATER,
@@ -39,23 +40,8 @@ COMMON_OPTIONS: dict[str, type] = {
 
 
 @dataclass(frozen=True)
-class LlmSearch:
+class LlmSearch(OptionedAttack):
     """Base of the attacker-judge searches; subclasses define `run` and their budget options."""
-
-    name: str
-    options: dict[str, Any] = field(default_factory=dict)
-    defaults: dict[str, Any] = field(default_factory=dict)
-    parallel_units: int = 8
-
-    def opt(self, key: str) -> Any:
-        """Return an option: as given in the spec, else the attack's default."""
-        return self.options.get(key, self.defaults.get(key))
-
-    @property
-    def attacker_spec(self) -> str | None:
-        """The attacker model spec, once known."""
-        value = self.opt("attacker")
-        return str(value) if value else None
 
     @property
     def judge_spec(self) -> str | None:

@@ -11,10 +11,11 @@ later run on the same store) and a killed run resumes without asking the attacke
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Self
 
 from tightrope.attacks.adaptive import ADAPTIVE_MARK, LoopContext, Query, derived_seed
+from tightrope.attacks.adaptive._base import OptionedAttack
 from tightrope.errors import InputError
 from tightrope.records import Behavior, GenerationConfig, Message, Response
 from tightrope.targets import Target, parse_spec
@@ -51,24 +52,10 @@ def clean_rewrite(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class RewriteAttack:
+class RewriteAttack(OptionedAttack):
     """Base of the rewrite attacks; subclasses define `run` and `prompt_version`."""
 
-    name: str
-    options: dict[str, Any] = field(default_factory=dict)
-    defaults: dict[str, Any] = field(default_factory=dict)
     prompt_version: str = "1"
-    parallel_units: int = 8
-
-    def opt(self, key: str) -> Any:
-        """Return an option: as given in the spec, else the attack's default."""
-        return self.options.get(key, self.defaults.get(key))
-
-    @property
-    def attacker_spec(self) -> str | None:
-        """The attacker model spec, once known."""
-        value = self.opt("attacker")
-        return str(value) if value else None
 
     def budget(self) -> int:
         """Return the most target queries per behavior (overridden by each attack)."""
