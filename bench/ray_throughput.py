@@ -2,14 +2,15 @@
 local executor, in one invocation; and what Ray's start-up costs at small sizes.
 
     .venv/bin/python bench/ray_throughput.py [--prompts 2000] [--concurrency 64] [--workers 2]
-                                             [--repeats 5] [--small 20 200]
+                                             [--repeats 5] [--small 20 200] [--transport lean]
 
 The server is `bench/openai_stub_server.py` in its own process on 127.0.0.1 (0 ms latency).
 Contenders, in rotating order within each repeat (as in remote_throughput.py):
   * bare loop: `openai` SDK calls under an asyncio.Semaphore(concurrency) (the baseline);
-  * local: `run_async` with the local executor (generate + refusal judge + SQLite + metrics);
+  * local: `run_async` with the local executor (generate + refusal judge + SQLite + metrics),
+    through the transport of --transport (lean, the default of openai-compatible:, or sdk);
   * ray: the same run with `RayExecutor(workers=N)`: shards of calls answered by N Ray actors,
-    each with its own SDK client at `concurrency`; the pool is started once, before the timed
+    each with its own client (same transport) at `concurrency`; the pool is started once, before the timed
     runs (its start-up is measured apart).
 Start-up: for each --small size, a cold Ray run (ray.init of a local cluster, N actors started,
 the run, the cluster stopped) against a local run of the same size, median of --repeats.
@@ -44,15 +45,16 @@ def suite_of(size: int) -> str:
     return _SUITES[size]
 
 
+TRANSPORT = "lean"  # set by --transport
+
+
 def config_for(base_url: str, suite: str, concurrency: int) -> RunConfig:
-    """Return the run every tightrope contender makes."""
+    """Return the run every tightrope contender makes (the transport of --transport)."""
     return RunConfig(
         targets=(f"openai-compatible:{base_url}#{MODEL}",),
         suites=(suite,),
         judges=("refusal",),
-        # The SDK transport, as docs/benchmarks.md's Ray figures were measured (before the lean
-        # transport became the default of openai-compatible: targets).
-        target_settings={"concurrency": concurrency, "transport": "sdk"},
+        target_settings={"concurrency": concurrency, "transport": TRANSPORT},
     )
 
 
@@ -90,7 +92,15 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--small", type=int, nargs="*", default=[20, 200])
+    ap.add_argument(
+        "--transport",
+        choices=["lean", "sdk"],
+        default="lean",
+        help="transport of the tightrope contenders (lean: the default of openai-compatible:)",
+    )
     args = ap.parse_args()
+    global TRANSPORT
+    TRANSPORT = args.transport
     n, conc = args.prompts, args.concurrency
     suite = suite_of(n)
     prompts = prompts_for(n)
@@ -142,7 +152,8 @@ def main() -> None:
             ]
         )
     print_table(
-        f"Throughput, samples/s: {n} prompts, 0 ms stub server, refusal judge, ray with "
+        f"Throughput, samples/s: {n} prompts, 0 ms stub server, refusal judge, "
+        f"{args.transport} transport, ray with "
         f"{args.workers} workers (each client at the concurrency), median of {args.repeats} "
         f"alternating runs (min-max); {machine()}",
         ["concurrency", "bare loop", "local", "ray", "local / bare", "ray / bare"],
