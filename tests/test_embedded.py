@@ -50,6 +50,10 @@ def test_batched_generation_converts_caches_and_reloads(
     assert "paris" in (out[0].text or "").lower()
     cached = _converted_dir(t.gguf)
     assert (cached / "config.json").is_file(), "the converted checkpoint is cached"
+    # The default dtype (bfloat16 where the CPU computes it natively) has its own copy, so a
+    # later load never holds the float32 weights.
+    assert (_converted_dir(t.gguf, t.dtype) / "config.json").is_file()
+    assert str(t.load()[1].dtype) == f"torch.{t.dtype}"
     # A fresh target loads from the cache and, greedy, gives the same answer to the same batch.
     again = asyncio.run(get_target("embedded:smollm2", batch_size=4).generate(batch, config))
     assert [r.text for r in again] == [r.text for r in out]
