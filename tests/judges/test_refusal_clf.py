@@ -125,23 +125,40 @@ def test_features_do_not_depend_on_the_batch(clf: RefusalClassifier) -> None:
     assert abs(alone[0] - mixed[0]).max() > 1e-2
 
 
-def test_reader_shares_the_embedded_models_weights_and_leaves_it_whole(
-    clf: RefusalClassifier,
-) -> None:
-    """With the embedded target in the same process, the judge reads with the target's copy of
-    SmolLM2 (one copy of the weights, issue 14) and never cuts the target's layers."""
-    from tightrope.judges.clf import LAYER
+def test_reader_shares_the_embedded_models_weights_and_leaves_it_whole() -> None:
+    """With a float32 embedded target in the same process, the judge reads with the target's
+    copy of SmolLM2 (one copy of the weights, issue 14) and never cuts the target's layers."""
+    from tightrope.judges.clf import LAYER, load_reader
     from tightrope.targets.embedded import load_embedded
 
-    assert clf._encoders is not None
-    tok, reader = clf._encoders[1]
-    target_tok, model = load_embedded("smollm2")
+    target_tok, model = load_embedded("smollm2", dtype="float32")
+    tok, reader = load_reader()
     assert len(model.model.layers) == model.config.num_hidden_layers == 30
     assert len(reader.layers) == reader.config.num_hidden_layers == LAYER
     for ours, theirs in zip(reader.layers, model.model.layers, strict=False):
         assert ours is theirs
     assert reader.embed_tokens.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
     assert target_tok is not tok  # a fast tokenizer is not shared between threads
+
+
+def test_reader_without_a_float32_target_holds_only_its_layers() -> None:
+    """No float32 model alive (no target, or a bfloat16 one): the reader loads a float32 copy of
+    its own and keeps only the LAYER layers it reads; a bfloat16 target is never read from."""
+    import gc
+
+    from tightrope.judges.clf import LAYER, load_reader
+    from tightrope.targets.embedded import live_embedded, load_embedded
+
+    gc.collect()
+    assert live_embedded("smollm2", "float32") is None, "another test keeps a float32 model"
+    _, bf16 = load_embedded("smollm2", dtype="bfloat16")
+    _, reader = load_reader()
+    assert len(reader.layers) == reader.config.num_hidden_layers == LAYER
+    assert reader.embed_tokens.weight.dtype.is_floating_point
+    assert str(reader.embed_tokens.weight.dtype) == "torch.float32"
+    assert reader.embed_tokens.weight.data_ptr() != bf16.model.embed_tokens.weight.data_ptr()
+    assert live_embedded("smollm2", "float32") is None, "the cut copy is never handed out"
+    assert len(bf16.model.layers) == 30
 
 
 def test_encoder_error_is_a_verdict_error(clf: RefusalClassifier) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from tightrope.records import GenerationConfig, Message
 from tightrope.targets import get_target
+from tightrope.targets.hf import TransformersTarget
 from tiny_llama import build_tiny_llama
 
 
@@ -44,3 +45,23 @@ def test_a_broken_model_folder_is_an_error_record_per_prompt(tmp_path: Path) -> 
     out = asyncio.run(t.generate(_convs("a", "b"), GenerationConfig(max_tokens=2)))
     assert [r.ok for r in out] == [False, False]
     assert all(r.error for r in out)
+
+
+def test_release_frees_the_model_and_the_next_call_loads_it_again(tiny_model: Path) -> None:
+    """After its last generation a run releases a local target (issue 14: the judges then run
+    without its weights beside them); a later call loads the model again, with the same
+    answers."""
+    import gc
+    import weakref
+
+    t = get_target(f"hf:{tiny_model}", batch_size=2, device="cpu")
+    assert isinstance(t, TransformersTarget)
+    batch = [(Message(role="user", content="hello world"),)]
+    config = GenerationConfig(max_tokens=4)
+    first = asyncio.run(t.generate(batch, config))
+    alive = weakref.ref(t.load()[1])
+    t.release()
+    gc.collect()
+    assert alive() is None, "nothing else holds the model, so it is freed"
+    again = asyncio.run(t.generate(batch, config))
+    assert [r.text for r in again] == [r.text for r in first] and again[0].ok

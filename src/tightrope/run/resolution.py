@@ -55,6 +55,8 @@ class ResolvedRun:
     notices: list[str] = field(default_factory=list)
     # The spending limit of --max-cost, shared by every model of the run.
     budget: CostBudget | None = None
+    # Specs of the models the judges call (they stay loaded through the judge stage).
+    judge_models: frozenset[str] = frozenset()
 
     @property
     def targets(self) -> list[CachedModel]:
@@ -125,6 +127,15 @@ class ResolvedRun:
         for model in self.models.values():
             model.attach(cache, self.config.cache)
             model.budget = self.budget
+
+    def release_targets(self) -> None:
+        """Free the loaded weights of every target no judge calls: after the generate and
+        adaptive stages nothing asks them again, and a local judge then runs without a model
+        it does not use beside it (`make run`'s peak memory, issue 14). A target asked again
+        (a resumed or later run in the same process) loads again."""
+        for spec in self.config.targets:
+            if spec not in self.judge_models:
+                self.models[spec].release()
 
     def calls(self) -> tuple[int, int]:
         """Return (model calls made, calls the cache answered) over every model of the run."""
@@ -235,6 +246,7 @@ def resolve(config: RunConfig, *, notify: Callable[[str], None] | None = None) -
         combine=config.combine,
         model_for=model_for,
     )
+    judge_models = frozenset(models)  # what the judges asked for, before anything else
     refusal, harm = primary_judges({n: j.kind for n, j in judges.items()})
     for spec in config.targets:
         model_for(spec)
@@ -273,4 +285,5 @@ def resolve(config: RunConfig, *, notify: Callable[[str], None] | None = None) -
         refusal_judge=refusal,
         harm_judge=harm,
         notices=notices,
+        judge_models=judge_models,
     )

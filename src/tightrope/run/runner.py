@@ -177,6 +177,7 @@ async def _run_locked(
             config.generation,
             progress,
         )
+        resolved.release_targets()
         await judge_stage(store, run_id, resolved.judges, progress, ex)
     except CostLimitReached as exc:
         await resolved.aclose()

@@ -88,6 +88,9 @@ class TargetBase:
         """Do nothing: the backend is ready when made."""
         return None
 
+    def release(self) -> None:
+        """Do nothing: the backend holds nothing that `load` made."""
+
     async def aclose(self) -> None:
         """Do nothing: the backend holds nothing open."""
 

@@ -182,6 +182,14 @@ class CachedModel:
         """Do nothing now: the model is loaded on the first call the cache cannot answer."""
         return None
 
+    def release(self) -> None:
+        """Free what the wrapped model loaded (a local model's weights); it loads again on the
+        next call the cache cannot answer. Backends without `release` hold nothing to free."""
+        release = getattr(self.inner, "release", None)
+        if callable(release):
+            release()
+        self._loaded = False
+
     async def ensure_loaded(self) -> None:
         """Load the wrapped model once, in a worker thread."""
         async with self._load_lock:

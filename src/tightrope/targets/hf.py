@@ -42,6 +42,23 @@ def prepare_tokenizer(tok: Any) -> Any:
     return tok
 
 
+def return_freed_memory() -> None:
+    """Hand the C heap's free pages back to the system where the C library can (glibc's
+    `malloc_trim`): a freed model and the generation's caches otherwise stay in the process's
+    resident memory, and the next stage's allocations come on top of them."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        trim = getattr(libc, "malloc_trim", None)
+        if trim is not None:
+            trim(0)
+    except OSError:  # not glibc, or no C library to load: nothing to return
+        pass
+
+
 class TransformersTarget(TargetBase):
     """Batched greedy (or sampled) generation with a transformers causal LM, off the event loop."""
 
@@ -74,6 +91,17 @@ class TransformersTarget(TargetBase):
                     torch.set_num_threads(self._threads)
                 self._loaded = self._loader()
             return self._loaded
+
+    def release(self) -> None:
+        """Drop the loaded model (freed once no other holder, such as refusal-clf's reader,
+        keeps it); the next call loads it again. The run does this after its last generation,
+        so that the judges do not run beside a model nobody asks any more (issue 14)."""
+        import gc
+
+        with self._lock:
+            self._loaded = None
+        gc.collect()  # a transformers model holds reference cycles
+        return_freed_memory()
 
     def generate_sync(
         self, batch: Sequence[Sequence[Message]], config: GenerationConfig
