@@ -99,9 +99,15 @@ class TransformersTarget(TargetBase):
         import gc
 
         with self._lock:
-            self._loaded = None
+            was_loaded, self._loaded = self._loaded is not None, None
+        if not was_loaded:
+            return
         gc.collect()  # a transformers model holds reference cycles
         return_freed_memory()
+        import torch
+
+        if torch.cuda.is_available():  # hand the freed blocks back to the GPU as well
+            torch.cuda.empty_cache()
 
     def generate_sync(
         self, batch: Sequence[Sequence[Message]], config: GenerationConfig
