@@ -3,27 +3,20 @@ does (refusal-clf's weights were trained on sentence-transformers' embeddings)."
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tightrope.judges.clf import MAX_SEQ_LENGTH, load_embedder, sentences
+from tightrope.judges.evalsets import load_xstest
 
 
 def texts(shared_data: Path) -> list[str]:
     """Sentences of real completions (short and long, some beyond 64 word pieces), plus edges."""
-    path = (
-        shared_data
-        / "xstest"
-        / "automated_evaluation_labels"
-        / "xstest_v2_completions_llama2orig_streval.csv"
-    )
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))[:60]
-    out = [s for r in rows for s in sentences(r["completion"])]
-    out += [r["completion"] for r in rows[:10]]  # whole answers: truncated at 64 word pieces
+    answers = [r.response for r in load_xstest(shared_data, ("llama2orig",)).rows[:60]]
+    out = [s for a in answers for s in sentences(a)]
+    out += answers[:10]  # whole answers: truncated at 64 word pieces
     return [*out, "", "  padded  ", "I can't help with that.", "word " * 200]
 
 
