@@ -167,3 +167,32 @@ def replay_table(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
 def always_a(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
     """Answer every multiple-choice prompt with option A (and anything else with a refusal)."""
     return "A" if "Answer with only the letter" in _prompt(messages) else REFUSAL
+
+
+# State shared with tests/test_judge_along.py (same process): the order in which answers were
+# given and judges called, and the gate that holds answers until a judge has been called.
+ALONG: dict[str, Any] = {}
+
+
+def along_reset(hold_after: int) -> None:
+    """Clear ALONG; answers after the first `hold_after` calls wait until ALONG['open']."""
+    ALONG.clear()
+    ALONG.update(
+        events=[], started=0, hold_after=hold_after, open=False, deadline=time.monotonic() + 30
+    )
+
+
+async def held(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
+    """Answer by `answer_for`, logging ('gen', prompt) to ALONG['events'].
+
+    The calls after the first ALONG['hold_after'] wait until ALONG['open'] is true (a test's
+    judge opens it), at most 30 s after `along_reset`, so a run whose judges do not run along
+    generation still ends (and its test fails on the order of the events instead of hanging).
+    """
+    prompt = _prompt(messages)
+    n = ALONG["started"]
+    ALONG["started"] = n + 1
+    while n >= ALONG["hold_after"] and not ALONG["open"] and time.monotonic() < ALONG["deadline"]:
+        await asyncio.sleep(0.005)
+    ALONG["events"].append(("gen", prompt))
+    return answer_for(prompt)

@@ -20,6 +20,7 @@ from tightrope.attacks.adaptive import ADAPTIVE_MARK
 from tightrope.records import Attempt, GenerationConfig
 from tightrope.run.executors._base import RunExecutor
 from tightrope.run.executors.local import LocalRun
+from tightrope.run.overlap import JudgeAlong
 from tightrope.run.progress import Progress
 from tightrope.run.writes import BatchedWrites
 from tightrope.store import Store
@@ -55,6 +56,7 @@ async def generate_stage(
     executor: RunExecutor | None = None,
     *,
     choice_options: Mapping[str, str] | None = None,
+    along: JudgeAlong | None = None,
 ) -> None:
     """Generate every pending static attempt of the run, cache first.
 
@@ -63,6 +65,8 @@ async def generate_stage(
     The `executor` carries out the calls the cache cannot answer (this process by default).
     Attempts of the behaviors in `choice_options` (id -> option letters; see
     `multiple_choice.scored_options`) are scored by log-likelihood instead of generated.
+    With `along`, its judges judge the responses as they are stored (run/overlap.py); the stage
+    returns once its batches in flight are done, and cancels them if generation fails.
     """
     scored = choice_options or {}
     ex = executor or LocalRun()
@@ -77,7 +81,7 @@ async def generate_stage(
         await ex.prepare(models[spec])
         progress.finish()
     # The models cache their answers through the same buffer the responses go through.
-    writes = BatchedWrites(store)
+    writes = BatchedWrites(store, None if along is None else along.stored)
     caches = {spec: model.cache for spec, model in models.items()}
     for model in models.values():
         if model.cache is store:
@@ -122,19 +126,31 @@ async def generate_stage(
             for _ in range(ex.parallel(models[spec])):
                 await queue.put(None)
 
-    progress.start("generating", len(rowids))
+    # One bar: it counts generations; judging along has no total of its own (what it takes
+    # depends on how fast answers land), and the judge stage's bar shows what it left.
+    progress.start("generating" if along is None else "generating, judging along", len(rowids))
     tasks = [asyncio.create_task(produce())] + [
         asyncio.create_task(work(models[spec], queue))
         for spec, queue in queues.items()
         for _ in range(ex.parallel(models[spec]))
     ]
+    if along is not None:
+        along.start()
+    generated = False
     try:
         # The first failure (a bug, an interrupt) propagates; the rest are cancelled below.
         await asyncio.gather(*tasks)
+        generated = True
     finally:
         for task in tasks:
             task.cancel()
         for spec, model in models.items():
             model.attach(caches[spec])
-        writes.close()
-        progress.finish()
+        try:
+            writes.close()  # the last answers reach `along` here
+            if along is not None and generated:
+                await along.stop()
+        finally:
+            if along is not None:
+                along.cancel()  # nothing left to cancel after a stop
+            progress.finish()

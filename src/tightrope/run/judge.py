@@ -2,20 +2,27 @@
 
 Work is read from the store in batches, so memory does not grow with the run; LLM judges ask
 their models through the run's cache-first wrappers, so a killed run resumes without asking a
-judge twice.
+judge twice. Judges that run along generation (run/overlap.py) leave this stage only what they
+had not judged when generation ended, and the adaptive attacks' attempts.
+
+A judge that raises instead of returning error verdicts (a plug-in's bug, a dropped
+connection) gives an `error` verdict for each item of the batch, with the exception as the
+reason (invariant 1): the run goes on, its error count says what happened, and every generated
+response stays stored. Reaching `--max-cost` still stops the run.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from tightrope.judges import Judge, JudgeItem
-from tightrope.records import CHOICE_JUDGE
+from tightrope.records import CHOICE_JUDGE, Verdict
 from tightrope.run.executors._base import RunExecutor
 from tightrope.run.executors.local import LocalRun
 from tightrope.run.progress import Progress
 from tightrope.store import Store
+from tightrope.targets.cached import CostLimitReached
 
 # Responses read from the store and handed to a judge at a time: large enough that an LLM
 # judge keeps its model busy (a batch waits for its slowest call), small enough to stay flat.
@@ -45,20 +52,7 @@ async def judge_stage(
 
     async def one(name: str, rowids: list[int]) -> None:
         async with limit:
-            chunk = store.judge_items_at(rowids)
-            conversations = store.conversations_at(rowids)
-            verdicts = await ex.judge(
-                name,
-                judges[name],
-                [
-                    JudgeItem(behavior=b, response=r.judged_text or "", conversation=conv)
-                    for (_, b, r), conv in zip(chunk, conversations, strict=True)
-                ],
-            )
-            store.put_verdicts(
-                run_id, [(aid, name, v) for (aid, _, _), v in zip(chunk, verdicts, strict=True)]
-            )
-            progress.advance(len(chunk))
+            progress.advance(await judge_rowids(store, run_id, name, judges[name], rowids, ex))
 
     for name, rowids in work.items():
         pieces = [rowids[i : i + JUDGE_BATCH] for i in range(0, len(rowids), JUDGE_BATCH)]
@@ -73,3 +67,51 @@ async def judge_stage(
             for task in tasks:
                 task.cancel()
     progress.finish()
+
+
+async def judge_rowids(
+    store: Store,
+    run_id: str,
+    name: str,
+    judge: Judge,
+    rowids: Sequence[int],
+    ex: RunExecutor,
+) -> int:
+    """Ask the run's judge `name` about the responses of these attempt rowids through the
+    executor, store its verdicts in one transaction and return how many were judged.
+
+    The one place both the judge stage and the judging along generation ask a judge, so both
+    build the same items and treat a raising judge the same way (error verdicts).
+    """
+    chunk = store.judge_items_at(rowids)
+    conversations = store.conversations_at(rowids)
+    items = [
+        JudgeItem(behavior=b, response=r.judged_text or "", conversation=conv)
+        for (_, b, r), conv in zip(chunk, conversations, strict=True)
+    ]
+    try:
+        verdicts = await ex.judge(name, judge, items)
+    except CostLimitReached:
+        raise
+    except Exception as exc:
+        verdicts = error_verdicts(name, judge, len(items), exc)
+    store.put_verdicts(
+        run_id, [(aid, name, v) for (aid, _, _), v in zip(chunk, verdicts, strict=True)]
+    )
+    return len(chunk)
+
+
+def error_verdicts(name: str, judge: Judge, n: int, exc: BaseException) -> list[Verdict]:
+    """Return `n` error verdicts of judge `name` whose reason is `exc`: what a judge call that
+    raised gives (invariant 1: a failed judge call is an error, never a label)."""
+    reason = " ".join(str(exc).split())[:300]
+    return [
+        Verdict(
+            judge=name,
+            judge_version=judge.version,
+            kind=judge.kind,
+            label="error",
+            reason=f"judge failed: {type(exc).__name__}: {reason}",
+        )
+        for _ in range(n)
+    ]

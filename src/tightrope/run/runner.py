@@ -20,8 +20,10 @@ from tightrope.records import Record, judge_applies
 from tightrope.run.adaptive import adaptive_stage, loop_usage
 from tightrope.run.config import SESSION_OPTIONS, RunConfig
 from tightrope.run.executors._base import Executor
+from tightrope.run.executors.local import LocalRun
 from tightrope.run.generate import generate_stage
 from tightrope.run.judge import judge_stage
+from tightrope.run.overlap import JudgeAlong, overlapping
 from tightrope.run.plan import plan
 from tightrope.run.pricing import load_prices, usage_totals
 from tightrope.run.progress import NoProgress, Progress
@@ -163,9 +165,19 @@ async def _run_locked(
         del behaviors[:]
     resolved.suites = []
     ex = None if executor is None else executor.bind(resolved)
+    # The judges that judge along generation (run/overlap.py); the judge stage does the rest.
+    along_judges = overlapping(resolved.judges, config.targets)
+    along = JudgeAlong(store, run_id, along_judges, ex or LocalRun()) if along_judges else None
     try:
         await generate_stage(
-            store, run_id, resolved.models, config.generation, progress, ex, choice_options=scored
+            store,
+            run_id,
+            resolved.models,
+            config.generation,
+            progress,
+            ex,
+            choice_options=scored,
+            along=along,
         )
         computed = await adaptive_stage(
             store,

@@ -12,12 +12,16 @@ a run killed mid-write keeps both or neither, so a resumed run asks exactly the 
 answers are missing (unbatched, a kill between an answer's two transactions left it cached but
 not stored). A failed write (a full disk) is raised to the next writer and to
 `close`, so it stops the stage as it did before.
+
+After a flush has committed, `on_stored` (when given) receives the attempt ids of the
+successful responses it wrote, cached ones included: the judging that runs along generation
+(run/overlap.py) takes its work from there, so it never reads a response the store lacks.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from tightrope.records import Attempt, Response
 from tightrope.store import Store
@@ -33,8 +37,9 @@ class BatchedWrites:
     through it; `cached` flushes first, so a lookup sees every answer given so far.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, on_stored: Callable[[list[str]], None] | None = None) -> None:
         self.store = store
+        self.on_stored = on_stored
         self._cache: dict[str | None, list[tuple[str, str, Response]]] = {}
         self._responses: dict[tuple[str, bool], list[tuple[Attempt, str, Response]]] = {}
         self._pending = 0
@@ -95,6 +100,10 @@ class BatchedWrites:
             for (run_id, from_cache), items in responses.items():
                 self.store.put_responses(run_id, items, from_cache=from_cache)
         self.flushes += 1
+        if self.on_stored is not None:
+            ok = [a.id for items in responses.values() for a, _, r in items if r.ok]
+            if ok:
+                self.on_stored(ok)
 
     def close(self) -> None:
         """Write what is left; raise the error of a scheduled flush that failed."""

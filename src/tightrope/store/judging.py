@@ -23,25 +23,46 @@ class JudgingTable:
         """Return (attempt id, behavior, response) for successful responses lacking a verdict."""
         return self.judge_items_at(self.unjudged_rowids(run_id, judge))
 
-    def unjudged_rowids(self, run_id: str, judge: str, *, choice: bool | None = None) -> list[int]:
+    def unjudged_rowids(
+        self,
+        run_id: str,
+        judge: str,
+        *,
+        choice: bool | None = None,
+        among: Sequence[str] | None = None,
+    ) -> list[int]:
         """Return the attempt rowids of successful responses that `judge` has not judged.
 
         Replies a provider's filter stopped are not judged: the rates count them directly.
         `choice` True keeps only `choice`-side behaviors, False only the others, None all.
+        `among` (attempt ids) looks at those attempts only: the judging that runs along the
+        generate stage asks about the responses just stored, by the same rule as the judge
+        stage, without scanning the run's every response.
         """
+        if among is not None:
+            out: list[int] = []
+            for i in range(0, len(among), 500):
+                out += self._unjudged(run_id, judge, choice, among[i : i + 500])
+            return sorted(out)
+        return self._unjudged(run_id, judge, choice, None)
+
+    def _unjudged(
+        self, run_id: str, judge: str, choice: bool | None, among: Sequence[str] | None
+    ) -> list[int]:
         side = ""
         if choice is not None:
             side = (
                 "AND (SELECT json_extract(b.data, '$.side') = 'choice' FROM behaviors b "
                 f"WHERE b.run_id=a.run_id AND b.behavior_id=a.behavior_id) = {int(choice)} "
             )
+        only = "" if among is None else f"AND r.attempt_id IN ({','.join('?' * len(among))}) "
         rows = self._conn.execute(
             "SELECT a.rowid FROM responses r "
             "JOIN attempts a ON a.run_id=r.run_id AND a.attempt_id=r.attempt_id "
             "LEFT JOIN verdicts v ON v.run_id=r.run_id AND v.attempt_id=r.attempt_id "
             "AND v.judge=? WHERE r.run_id=? AND r.ok=1 AND v.judge IS NULL "
-            f"AND {_NOT_FILTERED} {side}ORDER BY a.rowid",
-            (judge, run_id),
+            f"AND {_NOT_FILTERED} {only}{side}ORDER BY a.rowid",
+            (judge, run_id, *(among or ())),
         )
         return [int(r[0]) for r in rows]
 
