@@ -29,9 +29,9 @@ from collections.abc import Mapping, Sequence
 from tightrope.judges import Judge
 from tightrope.records import CHOICE_JUDGE
 from tightrope.run.executors._base import RunExecutor
-from tightrope.run.executors.ray_pool import is_local
 from tightrope.run.judge import JUDGE_BATCH, judge_rowids
 from tightrope.store import Store
+from tightrope.targets._base import is_local
 
 
 def waits_on_remote_model(judge: Judge) -> bool:

@@ -166,6 +166,17 @@ def pick_settings(settings: dict[str, Any], allowed: AbstractSet[str]) -> dict[s
     return {k: v for k, v in settings.items() if k in allowed and v is not None}
 
 
+# Schemes whose models compute in this process, on this machine's cores (or its GPU).
+LOCAL_SCHEMES = frozenset({"hf", "embedded", "llamacpp"})
+
+
+def is_local(spec: str) -> bool:
+    """True when the model `spec` runs in the calling process (a local model, weights loaded
+    here), not behind an endpoint: what decides where a Ray run loads it and whether judges
+    may compute beside it."""
+    return spec.partition(":")[0] in LOCAL_SCHEMES
+
+
 def get_target(spec: str, **settings: Any) -> Target:
     """Return the backend for `spec`; unknown schemes or settings raise an InputError."""
     unknown = sorted(set(settings) - set(KNOWN_SETTINGS))

@@ -31,6 +31,7 @@ from tightrope.errors import InputError
 from tightrope.records import Response, Verdict
 from tightrope.run.executors._base import executor
 from tightrope.run.executors.local import LocalRun
+from tightrope.targets._base import is_local
 
 if TYPE_CHECKING:
     from tightrope.judges import Judge, JudgeItem
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
     from tightrope.targets.cached import CachedModel
 
 INSTALL = "pip install 'tightrope[ray]'"
-# Schemes whose models run in the worker's process (weights loaded once per actor).
-LOCAL_SCHEMES = frozenset({"hf", "embedded", "llamacpp"})
 # Shards in flight per worker: one being answered while the next one travels.
 PER_WORKER = 2
 # Largest shard of a remote model; a shard is at least a batch of a local one.
@@ -60,11 +59,6 @@ def ray_module() -> Any:
             "(or use --executor local)"
         ) from None
     return ray
-
-
-def is_local(spec: str) -> bool:
-    """True when the model `spec` runs in the worker's own process (a local model)."""
-    return spec.partition(":")[0] in LOCAL_SCHEMES
 
 
 class RayExecutor:
