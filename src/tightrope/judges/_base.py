@@ -114,3 +114,21 @@ def get_judge(name: str, **kwargs: Any) -> Judge:
     if unknown:
         raise InputError(f"judge {name!r} takes no setting {unknown[0]!r}")
     return factory(**kwargs)
+
+
+def error_verdicts(
+    name: str, judge: Judge, n: int, exc: BaseException, *, what: str = "judge failed"
+) -> list[Verdict]:
+    """Return `n` error verdicts of judge `name` whose reason is `what` and `exc`: what a judge
+    call that raised gives (invariant 1: a failed judge call is an error, never a label)."""
+    reason = " ".join(str(exc).split())[:300]
+    return [
+        Verdict(
+            judge=name,
+            judge_version=judge.version,
+            kind=judge.kind,
+            label="error",
+            reason=f"{what}: {type(exc).__name__}: {reason}",
+        )
+        for _ in range(n)
+    ]

@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 
-from tightrope.judges import Judge, JudgeItem
-from tightrope.records import CHOICE_JUDGE, Verdict
+from tightrope.judges import Judge, JudgeItem, error_verdicts
+from tightrope.records import CHOICE_JUDGE
 from tightrope.run.executors._base import RunExecutor
 from tightrope.run.executors.local import LocalRun
 from tightrope.run.progress import Progress
@@ -99,19 +99,3 @@ async def judge_rowids(
         run_id, [(aid, name, v) for (aid, _, _), v in zip(chunk, verdicts, strict=True)]
     )
     return len(chunk)
-
-
-def error_verdicts(name: str, judge: Judge, n: int, exc: BaseException) -> list[Verdict]:
-    """Return `n` error verdicts of judge `name` whose reason is `exc`: what a judge call that
-    raised gives (invariant 1: a failed judge call is an error, never a label)."""
-    reason = " ".join(str(exc).split())[:300]
-    return [
-        Verdict(
-            judge=name,
-            judge_version=judge.version,
-            kind=judge.kind,
-            label="error",
-            reason=f"judge failed: {type(exc).__name__}: {reason}",
-        )
-        for _ in range(n)
-    ]

@@ -227,7 +227,7 @@ class RayRun(LocalRun):
 
     async def judge(self, name: str, judge: Judge, items: Sequence[JudgeItem]) -> list[Verdict]:
         """Ask a worker when the judge computes; a judge that calls a model stays here."""
-        from tightrope.judges import judges, needs_model
+        from tightrope.judges import error_verdicts, judges, needs_model
 
         if name not in judges or needs_model(name):
             return await super().judge(name, judge, items)
@@ -235,17 +235,7 @@ class RayRun(LocalRun):
         try:
             raw = await self.pool.call("judge", name, payload)
         except Exception as exc:
-            reason = " ".join(str(exc).split())[:300]
-            return [
-                Verdict(
-                    judge=name,
-                    judge_version=judge.version,
-                    kind=judge.kind,
-                    label="error",
-                    reason=f"ray worker failed: {type(exc).__name__}: {reason}",
-                )
-                for _ in items
-            ]
+            return error_verdicts(name, judge, len(items), exc, what="ray worker failed")
         return [Verdict.model_validate_json(v) for v in raw]
 
 
