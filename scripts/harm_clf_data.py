@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from train_refusal_clf import xstest_rows
 
-from tightrope.judges.clf import load_encoders, sentence_features
+from tightrope.judges.clf import load_encoders, right_padded, sentence_features, token_ids
 from tightrope.judges.strings import jbb_is_refusal, xstest_strmatch
 
 METHODS = ("PAIR", "JBC", "prompt_with_random_search")
@@ -165,26 +166,19 @@ def candidate_rows(root: Path) -> list[Row]:
                     )
                 )
     for model in XSTEST_MODELS:
-        path = (
-            root
-            / "xstest"
-            / "automated_evaluation_labels"
-            / f"xstest_v2_completions_{model}_streval.csv"
-        )
-        with path.open(encoding="utf-8", newline="") as f:
-            for r in csv.DictReader(f):
-                if r["type"].startswith("contrast"):
-                    unsafe = int(r["final_label"] == "1_full_compliance")
-                    out.append(
-                        Row(
-                            r["prompt"],
-                            r["completion"],
-                            unsafe,
-                            "xstest",
-                            norm(r["prompt"]),
-                            "xs_comply" if unsafe else "xs_refuse",
-                        )
+        for r in xstest_rows(root, model):
+            if r["type"].startswith("contrast"):
+                unsafe = int(r["final_label"] == "1_full_compliance")
+                out.append(
+                    Row(
+                        r["prompt"],
+                        r["completion"],
+                        unsafe,
+                        "xstest",
+                        norm(r["prompt"]),
+                        "xs_comply" if unsafe else "xs_refuse",
                     )
+                )
     with (root / "advbench" / "harmful_behaviors.csv").open(encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f):
             out.append(Row(r["goal"], r["target"], 1, "advbench", norm(r["goal"]), "advbench"))
@@ -228,27 +222,11 @@ def state_block(reader: tuple[Any, Any], pairs: list[tuple[str, str]]) -> Any:
     import torch
 
     tok, base = reader
-    items = []
-    for p, r in pairs:
-        head = tok.apply_chat_template(
-            [{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True
-        )
-        head_ids = tok(head, add_special_tokens=False)["input_ids"]
-        body = tok(r.strip(), add_special_tokens=False)["input_ids"][:LONG] or [tok.eos_token_id]
-        items.append((head_ids, body))
+    items = [token_ids(tok, p, r, LONG) for p, r in pairs]
     out = np.zeros((len(items), 4 * 576))
-    order = sorted(range(len(items)), key=lambda i: len(items[i][0]) + len(items[i][1]))
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     with torch.inference_mode():
-        for start in range(0, len(order), 16):
-            idx = order[start : start + 16]
-            seqs = [items[i][0] + items[i][1] for i in idx]
-            width = max(map(len, seqs))
-            ids = torch.full((len(idx), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for k, seq in enumerate(seqs):
-                ids[k, : len(seq)] = torch.tensor(seq)
-                mask[k, : len(seq)] = 1
+        for idx, ids, mask in right_padded(items, pad, 16):
             res = base(
                 input_ids=ids, attention_mask=mask, use_cache=False, output_hidden_states=True
             )

@@ -35,7 +35,7 @@ import hashlib
 import importlib.util
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,14 +158,38 @@ def load_reader() -> tuple[Any, Any]:
     return tok, reader
 
 
-def _token_ids(tok: Any, prompt: str, response: str) -> tuple[list[int], list[int]]:
-    """Return (chat-template ids up to the assistant turn, first response ids, at least one)."""
+def token_ids(
+    tok: Any, prompt: str, response: str, max_tokens: int = MAX_RESPONSE_TOKENS
+) -> tuple[list[int], list[int]]:
+    """Return (chat-template ids up to the assistant turn, the response's first `max_tokens`
+    ids, at least one)."""
     head = tok.apply_chat_template(
         [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
     )
     head_ids = tok(head, add_special_tokens=False)["input_ids"]
-    body = tok(response.strip(), add_special_tokens=False)["input_ids"][:MAX_RESPONSE_TOKENS]
+    body = tok(response.strip(), add_special_tokens=False)["input_ids"][:max_tokens]
     return head_ids, body or [tok.eos_token_id]
+
+
+def right_padded(
+    items: Sequence[tuple[list[int], list[int]]], pad: int, batch: int = BATCH
+) -> Iterator[tuple[list[int], Any, Any]]:
+    """Yield (item indices, ids, attention mask) batches of the (head, body) token sequences,
+    sorted by length and right-padded with `pad`: padding never precedes a real token, so it
+    cannot change a real token's state, and similar lengths share a batch."""
+    import torch
+
+    order = sorted(range(len(items)), key=lambda i: len(items[i][0]) + len(items[i][1]))
+    for start in range(0, len(order), batch):
+        idx = order[start : start + batch]
+        seqs = [items[i][0] + items[i][1] for i in idx]
+        width = max(map(len, seqs))
+        ids = torch.full((len(idx), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        for k, seq in enumerate(seqs):
+            ids[k, : len(seq)] = torch.tensor(seq)
+            mask[k, : len(seq)] = 1
+        yield idx, ids, mask
 
 
 def state_features(reader: tuple[Any, Any], pairs: Sequence[tuple[str, str]]) -> Any:
@@ -179,20 +203,11 @@ def state_features(reader: tuple[Any, Any], pairs: Sequence[tuple[str, str]]) ->
     import torch
 
     tok, base = reader
-    items = [_token_ids(tok, p, r) for p, r in pairs]
+    items = [token_ids(tok, p, r) for p, r in pairs]
     out = np.zeros((len(items), STATE_DIM))
-    order = sorted(range(len(items)), key=lambda i: len(items[i][0]) + len(items[i][1]))
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     with torch.inference_mode():
-        for start in range(0, len(order), BATCH):
-            idx = order[start : start + BATCH]
-            seqs = [items[i][0] + items[i][1] for i in idx]
-            width = max(map(len, seqs))
-            ids = torch.full((len(idx), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for k, seq in enumerate(seqs):
-                ids[k, : len(seq)] = torch.tensor(seq)
-                mask[k, : len(seq)] = 1
+        for idx, ids, mask in right_padded(items, pad):
             # The reader's last hidden state is the final norm of layer LAYER's output (what
             # hidden_states[LAYER] of the same model held; the weights were trained on it).
             layer = base(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
