@@ -210,14 +210,15 @@ async def _run_locked(
     await resolved.aclose()
     calls, hits = resolved.calls()
     tables = aggregate_stored(store, run_id, resolved)
-    total = store.counts(run_id)["attempts"]
+    counts = store.counts(run_id)
+    total = counts["attempts"]
     errors = store.failed_attempts(
         run_id,
         [n for n in resolved.judges if judge_applies(n, "harmful")],
         choice_judges=[n for n in resolved.judges if judge_applies(n, "choice")],
     )
     usage = usage_totals("target", store.usage_rows(run_id), load_prices())
-    cache_use = cache_record(config, store.counts(run_id), calls, hits)
+    cache_use = cache_record(config, counts, calls, hits)
     store.annotate_run(run_id, "cache", cache_use)
     instrument = {**instrument, "cache": cache_use}
     store.finish_run(run_id)
