@@ -221,3 +221,21 @@ def test_a_plan_written_whole_hands_out_what_is_pending(tmp_path: Path) -> None:
     assert stream.done and len(store.attempts("r")) == 6
     assert _drain(stream) == [[a.id for a, _ in attempts]]
     store.close()
+
+
+def test_the_progress_bar_total_grows_as_the_plan_lands() -> None:
+    import io
+
+    from rich.console import Console
+
+    from tightrope.report.progress import RichProgress
+
+    bar = RichProgress(Console(file=io.StringIO(), force_terminal=True, width=100))
+    bar.start("generating", 4)
+    bar.advance(3)
+    bar.extend(4)
+    bar.extend(0)
+    task = bar._current()
+    assert (task.completed, task.total) == (3, 8)
+    bar.finish()
+    bar.close()
