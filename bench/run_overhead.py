@@ -5,7 +5,7 @@
 
 The target (`bench-null:`) does no I/O: it returns a fixed answer (a third refuse, as the stub
 server's), so everything the run spends is tightrope's own work: planning (the plan written to
-SQLite), the generate stage (queue, cache-first wrapper, retry loop and concurrency limit, store
+SQLite, chunk by chunk inside the generate stage: run/plan.py), the generate stage (queue, cache-first wrapper, retry loop and concurrency limit, store
 writes), the `refusal` judge and its verdicts, the tables. Each repeat is a fresh store; the
 figure is process CPU time per request (median over repeats), split by stage with wrappers
 around the stage functions, plus the CLI's progress bar drawn to a null console (its `advance`
@@ -191,10 +191,10 @@ def main() -> None:
     rest = [t - sum(stages[s][i] for s in STAGES) for i, t in enumerate(totals)]
     rows = [
         ["whole run (no progress bar)", ms(totals)],
-        ["  generate stage", ms(stages["generate_stage"])],
+        ["  generate stage (writing the plan as it goes)", ms(stages["generate_stage"])],
         ["  judge stage (refusal)", ms(stages["judge_stage"])],
         ["  tables", ms(stages["aggregate_stored"])],
-        ["  the rest (resolve, plan, store open, result)", ms(rest)],
+        ["  the rest (resolve, store open, result)", ms(rest)],
         ["CLI progress bar, per advance", ms(bars)],
     ]
     print_table(

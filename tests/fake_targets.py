@@ -196,3 +196,50 @@ async def held(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
         await asyncio.sleep(0.005)
     ALONG["events"].append(("gen", prompt))
     return answer_for(prompt)
+
+
+# State shared with tests/test_plan_stream.py (same process): the store file the run writes, the
+# calls in the order they started with the number of plan rows stored at that moment, the
+# answers given, and a gate that holds the calls after the first `hold_after`.
+PLANNED: dict[str, Any] = {}
+
+
+def planned_reset(db: str, hold_after: int = 10**9) -> None:
+    """Clear PLANNED; calls after the first `hold_after` wait until PLANNED['open']."""
+    PLANNED.clear()
+    PLANNED.update(
+        db=db,
+        calls=[],
+        answered=[],
+        hold_after=hold_after,
+        open=False,
+        deadline=time.monotonic() + 30,
+    )
+
+
+def _plan_rows(db: str) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
+    finally:
+        conn.close()
+
+
+async def plan_watcher(messages: list[dict[str, str]], config: dict[str, Any]) -> str:
+    """Answer by `answer_for`, logging (prompt, plan rows stored when the call started) to
+    PLANNED['calls'] and the prompt to PLANNED['answered'] once answered.
+
+    Calls after the first PLANNED['hold_after'] wait until PLANNED['open'] (at most 30 s after
+    `planned_reset`), so a test can interrupt a run while they are in flight.
+    """
+    prompt = _prompt(messages)
+    n = len(PLANNED["calls"])
+    PLANNED["calls"].append((prompt, _plan_rows(PLANNED["db"])))
+    while n >= PLANNED["hold_after"] and not PLANNED["open"]:
+        if time.monotonic() > PLANNED["deadline"]:
+            break
+        await asyncio.sleep(0.005)
+    PLANNED["answered"].append(prompt)
+    return answer_for(prompt)

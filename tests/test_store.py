@@ -13,6 +13,8 @@ def test_store_uses_wal_and_round_trips_records(tmp_path: Path) -> None:
     store = Store.open(tmp_path)
     mode = store._conn.execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+    # A new store's schema is written unsynced; every write after it is synced (NORMAL).
+    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 1
     store.create_run("r1", fingerprint="fp", config={"a": 1}, instrument={"i": 2})
     behaviors, attempts = small_plan(3)
     store.add_plan("r1", behaviors, attempts)
@@ -41,6 +43,10 @@ def test_store_uses_wal_and_round_trips_records(tmp_path: Path) -> None:
     assert store.run("r1").status == "finished"
     assert store.resumable_run("fp") is None
     store.close()
+    reopened = Store.open(tmp_path)
+    assert reopened._conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+    assert reopened.run("r1").status == "finished"
+    reopened.close()
 
 
 def test_new_response_replaces_error_and_drops_old_verdicts(tmp_path: Path) -> None:

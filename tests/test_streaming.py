@@ -18,7 +18,7 @@ from tightrope.judges.build import build_judges
 from tightrope.metrics import count_errors
 from tightrope.records import GenerationConfig, Message, Response
 from tightrope.run import RunConfig, RunResult, run_async
-from tightrope.run import generate as stages
+from tightrope.run import plan as plans
 from tightrope.run.pricing import usage_by_spec
 from tightrope.run.runner import aggregate
 from tightrope.store import Store
@@ -115,8 +115,11 @@ def test_generation_in_small_chunks_equals_one_chunk(
     config = RunConfig(
         judges=("refusal",), targets=(RULE,), attacks=("direct", "best-of-n:4"), limit=30
     )
+    # The plan stored and generated in one chunk, then in chunks of 7 (run/plan.py).
+    monkeypatch.setattr(plans, "FIRST_ROWS", 10**6)
     whole = asyncio.run(run_async(config, out=tmp_path / "whole"))
-    monkeypatch.setattr(stages, "PLAN_CHUNK", 7)
+    monkeypatch.setattr(plans, "FIRST_ROWS", 7)
+    monkeypatch.setattr(plans, "STEP_ROWS", 7)
     chunked = asyncio.run(run_async(config, out=tmp_path / "chunked"))
     assert chunked.model_calls == whole.model_calls == len(whole.records)
     assert [(r.attempt, r.response and r.response.text) for r in chunked.records] == [

@@ -51,6 +51,13 @@ class RichProgress:
         speed = self._current().speed
         self._bar.update(self._task, rate=f"{speed:.1f}/s" if speed else "")
 
+    def extend(self, n: int) -> None:
+        """Add `n` items to the current bar's total (the plan is still being written)."""
+        if self._task is None or n == 0:
+            return
+        total = self._current().total or 0
+        self._bar.update(self._task, total=total + n)
+
     def _current(self) -> Task:
         return next(t for t in self._bar.tasks if t.id == self._task)
 

@@ -6,11 +6,17 @@ from typing import Protocol
 
 
 class Progress(Protocol):
-    """Receives stage progress; the CLI draws it as a bar, the API ignores it."""
+    """Receives stage progress; the CLI draws it as a bar, the API ignores it.
+
+    `extend` adds `n` items to the current stage's total: the generate stage's total grows as
+    the plan is written (run/plan.py).
+    """
 
     def start(self, stage: str, total: int) -> None: ...
 
     def advance(self, n: int) -> None: ...
+
+    def extend(self, n: int) -> None: ...
 
     def finish(self) -> None: ...
 
@@ -22,6 +28,9 @@ class NoProgress:
         pass
 
     def advance(self, n: int) -> None:
+        pass
+
+    def extend(self, n: int) -> None:
         pass
 
     def finish(self) -> None:

@@ -24,13 +24,14 @@ from tightrope.run.executors.local import LocalRun
 from tightrope.run.generate import generate_stage
 from tightrope.run.judge import judge_stage
 from tightrope.run.overlap import JudgeAlong, overlapping
-from tightrope.run.plan import plan
+from tightrope.run.plan import PlanStream, plan
 from tightrope.run.pricing import load_prices, usage_totals
 from tightrope.run.progress import NoProgress, Progress
 from tightrope.run.resolution import ResolvedRun, primary_judges, resolve
 from tightrope.run.result import RunResult, opened
 from tightrope.store import Store
 from tightrope.store.lock import run_lock
+from tightrope.targets._base import is_local
 from tightrope.targets.cached import CostLimitReached
 
 
@@ -148,7 +149,8 @@ async def _run_locked(
         on_start(run_id, resumed)
     behaviors = [b for s in resolved.suites for b in s.behaviors]
     scored = scored_options(behaviors, config.choice_scoring)
-    store.add_plan(
+    planned = PlanStream(
+        store,
         run_id,
         behaviors,
         plan(
@@ -159,10 +161,15 @@ async def _run_locked(
             choice_options=scored,
         ),
     )
-    # From here on the store holds the plan; only adaptive attacks need the behaviors
-    # again, so a large static run drops them and streams everything else from SQLite.
+    if any(is_local(spec) for spec in config.targets):
+        # A local target's batches use every core: the plan is stored before they start.
+        planned.write_all()
+    # Otherwise the generate stage writes the plan chunk by chunk as it sends the first
+    # requests (run/plan.py). Only adaptive attacks need the behaviors after planning, so a
+    # large static run drops them (the plan holds them until it is written) and streams
+    # everything else from SQLite.
     if not resolved.adaptive_attacks:
-        del behaviors[:]
+        behaviors = []
     resolved.suites = []
     ex = None if executor is None else executor.bind(resolved)
     # The judges that judge along generation (run/overlap.py); the judge stage does the rest.
@@ -176,6 +183,7 @@ async def _run_locked(
             config.generation,
             progress,
             ex,
+            plan=planned,
             choice_options=scored,
             along=along,
         )
@@ -202,14 +210,15 @@ async def _run_locked(
     await resolved.aclose()
     calls, hits = resolved.calls()
     tables = aggregate_stored(store, run_id, resolved)
-    total = store.counts(run_id)["attempts"]
+    counts = store.counts(run_id)
+    total = counts["attempts"]
     errors = store.failed_attempts(
         run_id,
         [n for n in resolved.judges if judge_applies(n, "harmful")],
         choice_judges=[n for n in resolved.judges if judge_applies(n, "choice")],
     )
     usage = usage_totals("target", store.usage_rows(run_id), load_prices())
-    cache_use = cache_record(config, store.counts(run_id), calls, hits)
+    cache_use = cache_record(config, counts, calls, hits)
     store.annotate_run(run_id, "cache", cache_use)
     instrument = {**instrument, "cache": cache_use}
     store.finish_run(run_id)

@@ -59,6 +59,10 @@ class CellProgress:
         """Advance the inner stage."""
         self.inner.advance(n)
 
+    def extend(self, n: int) -> None:
+        """Grow the inner stage's total."""
+        self.inner.extend(n)
+
     def finish(self) -> None:
         """Finish the inner stage."""
         self.inner.finish()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,9 +22,8 @@ from tightrope.records import Attempt, Behavior, Judged, Record, Response, Verdi
 from tightrope.store.boundary import guarded, store_error
 from tightrope.store.cache import CacheTable
 from tightrope.store.judging import JudgingTable
+from tightrope.store.plans import PlanTable
 from tightrope.store.queries import NOT_FILTERED as _NOT_FILTERED
-from tightrope.store.queries import PENDING as _PENDING
-from tightrope.store.queries import chunks as _chunks
 from tightrope.store.schema import connect
 from tightrope.store.summaries import SummaryTable
 from tightrope.store.sweeps import SweepTable
@@ -49,11 +48,13 @@ class RunInfo(BaseModel):
 
 
 @guarded
-class Store(CacheTable, SweepTable, JudgingTable, SummaryTable):
+class Store(PlanTable, CacheTable, SweepTable, JudgingTable, SummaryTable):
     """A run store in one SQLite file. Open it with `Store.open(path)`.
 
-    The response cache's methods (`cached`, `put_cache`, `cache_entries`, `prune_cache`) come
-    from `CacheTable` (store/cache.py), the sweeps' from `SweepTable` (store/sweeps.py). Every
+    The plan's methods (`add_plan`, `extend_plan`, `pending_rowids`, `attempts_at`, ...) come
+    from `PlanTable` (store/plans.py), the response cache's (`cached`, `put_cache`,
+    `cache_entries`, `prune_cache`) from `CacheTable` (store/cache.py), the sweeps' from
+    `SweepTable` (store/sweeps.py). Every
     public method raises `StoreError` (one line: the file and the fix), never a `sqlite3` error
     (`store.boundary`).
     """
@@ -155,87 +156,6 @@ class Store(CacheTable, SweepTable, JudgingTable, SummaryTable):
             "SELECT * FROM runs ORDER BY created_at DESC, run_id DESC"
         ).fetchall()
         return [_run_info(r) for r in rows]
-
-    # --- behaviors and attempts -------------------------------------------------------------
-
-    def add_plan(
-        self, run_id: str, behaviors: Iterable[Behavior], attempts: Iterable[tuple[Attempt, str]]
-    ) -> None:
-        """Store the behaviors and the planned attempts (with cache keys); idempotent.
-
-        Both are consumed lazily, one row at a time, in one transaction: a plan given as a
-        generator is never held whole in memory.
-        """
-        with self._tx() as c:
-            c.executemany(
-                "INSERT OR IGNORE INTO behaviors VALUES (?, ?, ?)",
-                ((run_id, b.id, b.model_dump_json()) for b in behaviors),
-            )
-            c.executemany(
-                "INSERT OR IGNORE INTO attempts VALUES (?, ?, ?, ?, ?)",
-                ((run_id, a.id, a.behavior_id, key, a.model_dump_json()) for a, key in attempts),
-            )
-
-    def attempts(self, run_id: str) -> list[tuple[Attempt, str]]:
-        """Return every planned attempt of a run with its cache key, in plan order."""
-        rows = self._conn.execute(
-            "SELECT data, cache_key FROM attempts WHERE run_id=? ORDER BY rowid", (run_id,)
-        ).fetchall()
-        return [(Attempt.model_validate_json(d), k) for d, k in rows]
-
-    def pending_attempts(self, run_id: str) -> list[tuple[Attempt, str]]:
-        """Return attempts that have no successful response yet (never run, or errored)."""
-        rows = self._conn.execute(
-            "SELECT a.data, a.cache_key FROM attempts a LEFT JOIN responses r "
-            "ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
-            "WHERE a.run_id=? AND (r.ok IS NULL OR r.ok=0) ORDER BY a.rowid",
-            (run_id,),
-        ).fetchall()
-        return [(Attempt.model_validate_json(d), k) for d, k in rows]
-
-    def pending_rowids(self, run_id: str, *, skip_marked: str | None = None) -> list[int]:
-        """Return the rowids of attempts still to generate, in plan order.
-
-        Pending means no successful response yet (never run, or errored). Attempts whose
-        `attack_params[skip_marked]` is true are left out (the caller says which attempts
-        another stage owns). Rowids are small integers, so a large run lists its pending work
-        cheaply and reads the attempts chunk by chunk (`attempts_at`).
-        """
-        rows = self._conn.execute(
-            f"SELECT a.rowid {_PENDING} ORDER BY a.rowid", (run_id, _param_path(skip_marked))
-        )
-        return [int(r[0]) for r in rows]
-
-    def targets_to_generate(
-        self, run_id: str, *, skip_marked: str | None = None, through_cache: bool = True
-    ) -> list[str]:
-        """Return the target specs with pending attempts, in plan order.
-
-        With `through_cache`, only those with some pending attempt the response cache cannot
-        answer. `skip_marked` leaves out attempts as in `pending_rowids`.
-        """
-        miss = "LEFT JOIN cache c ON c.cache_key=a.cache_key WHERE c.cache_key IS NULL "
-        rows = self._conn.execute(
-            "SELECT a.target_spec FROM (SELECT json_extract(a.data, '$.target') "
-            f"AS target_spec, a.cache_key, a.rowid AS rid {_PENDING}) a "
-            f"{miss if through_cache else ''}GROUP BY a.target_spec ORDER BY MIN(a.rid)",
-            (run_id, _param_path(skip_marked)),
-        )
-        return [str(r[0]) for r in rows]
-
-    def attempts_at(self, rowids: Sequence[int]) -> list[tuple[Attempt, str]]:
-        """Return the attempts with these rowids and their cache keys, in rowid order."""
-        out: list[tuple[Attempt, str]] = []
-        for chunk in _chunks(rowids):
-            marks = ",".join("?" * len(chunk))
-            out += [
-                (Attempt.model_validate_json(d), k)
-                for d, k in self._conn.execute(
-                    f"SELECT data, cache_key FROM attempts WHERE rowid IN ({marks}) ORDER BY rowid",
-                    chunk,
-                )
-            ]
-        return out
 
     # --- responses ---------------------------------------------------------------------------
 
@@ -351,11 +271,6 @@ class Store(CacheTable, SweepTable, JudgingTable, SummaryTable):
                 harm_label=None if harm is None or harm_judge is None else intern(harm),
                 filtered=bool(filtered),
             )
-
-
-def _param_path(key: str | None) -> str:
-    """Return the JSON path of an attack_params key (a path no attempt has when None)."""
-    return f'$.attack_params."{key}"' if key else '$."no attack_params key given"'
 
 
 def _run_info(row: Sequence[Any]) -> RunInfo:
