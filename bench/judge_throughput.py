@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/judge_throughput.py [--responses 100000] [--clf-responses 2000]
                                                [--repeats 5] [--judges NAME ...]
+                                               [--texts synthetic|xstest] [--data-dir DIR]
 
 The offline judges are those that need no model endpoint (`needs_model` is false):
 gcg-strings, jbb-strings, xstest-strings, refusal and refusal-clf. Each repeat hands the whole
@@ -10,10 +11,15 @@ Verdict objects included) and times it; the figure is responses / wall time. The
 synthetic and harmless: refusals, compliances (some in markdown lists) and partial refusals
 from a dozen templates, numbered so no two are equal, 3 to about 250 characters long.
 
-refusal-clf embeds every response with MiniLM and reads it with 20 layers of SmolLM2-135M on
-the CPU (about 10 short responses per second on 2 cores), so it reads `--clf-responses` responses
-instead (the table says how many); its one-off model load is timed apart and left out of the
-rate.
+refusal-clf embeds every response with MiniLM (about 140 responses per second on 2 cores) and
+reads only those its gate is unsure of with 20 layers of SmolLM2-135M (about 15 per second), so
+its rate depends on the texts; the table's last column gives the share SmolLM2 read. It reads
+`--clf-responses` responses instead of `--responses` (the table says how many); its one-off
+model load is timed apart and left out of the rate.
+
+`--texts xstest` replaces the synthetic responses by real ones: the 1,350 XSTest v2 completions
+(gpt4, llama2orig, mistralinstruct) with their prompts, cycled to the count asked for, read from
+--data-dir or TIGHTROPE_DATA_DIR. Only speed is measured; no label is compared with anything.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from collections import Counter
 from _common import machine, print_table, summary
 
 from tightrope.judges import JudgeItem, get_judge, judges, needs_model
+from tightrope.judges.clf import BOTH
+from tightrope.judges.evalsets import data_dir, load_xstest
 from tightrope.records import Behavior
 
 TEMPLATES = (
@@ -79,6 +87,25 @@ def items_for(n: int) -> list[JudgeItem]:
     return [JudgeItem(behavior=sides[i % 2], response=r) for i, r in enumerate(responses(n))]
 
 
+def xstest_items(n: int, root: str | None) -> list[JudgeItem]:
+    """Return n judge items cycling through the XSTest v2 completions and their prompts."""
+    rows = load_xstest(data_dir(root)).rows
+    return [
+        JudgeItem(
+            behavior=Behavior(
+                id=f"x-{i % len(rows)}",
+                text=rows[i % len(rows)].prompt,
+                side="benign",
+                category="S0",
+                source_category="bench",
+                source="bench@1",
+            ),
+            response=rows[i % len(rows)].response,
+        )
+        for i in range(n)
+    ]
+
+
 def offline_judges() -> list[str]:
     """Return the registered judges that need no model endpoint."""
     return [n for n in judges.names() if not needs_model(n)]
@@ -90,11 +117,13 @@ def main() -> None:
     ap.add_argument("--clf-responses", type=int, default=2000)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--judges", nargs="+", default=None, help="default: every offline judge")
+    ap.add_argument("--texts", choices=("synthetic", "xstest"), default="synthetic")
+    ap.add_argument("--data-dir", default=None, help="with --texts xstest")
     args = ap.parse_args()
     rows: list[list[object]] = []
     for name in args.judges or offline_judges():
         n = args.clf_responses if name == "refusal-clf" else args.responses
-        items = items_for(n)
+        items = items_for(n) if args.texts == "synthetic" else xstest_items(n, args.data_dir)
         judge = get_judge(name)
         load = getattr(judge, "load", None)
         start = time.perf_counter()
@@ -102,6 +131,7 @@ def main() -> None:
             load()
         load_s = time.perf_counter() - start
         rates: list[float] = []
+        read = 0
         labels: Counter[str] = Counter()
         for _ in range(args.repeats):
             start = time.perf_counter()
@@ -109,6 +139,7 @@ def main() -> None:
             rates.append(n / (time.perf_counter() - start))
             assert len(verdicts) == n
             labels = Counter(v.label for v in verdicts)
+            read = sum(v.reason == BOTH for v in verdicts)
         rows.append(
             [
                 name,
@@ -116,12 +147,14 @@ def main() -> None:
                 summary(rates, ".0f"),
                 f"{load_s:.1f} s" if callable(load) else "-",
                 ", ".join(f"{k} {v / n:.0%}" for k, v in sorted(labels.items())),
+                f"{read / n:.0%}" if name == "refusal-clf" else "-",
             ]
         )
         print(f"done: {name}", flush=True)
     print_table(
-        f"Offline judges, responses/s: median of {args.repeats} runs (min-max); {machine()}",
-        ["judge", "responses", "responses/s", "load (once)", "labels"],
+        f"Offline judges, {args.texts} responses, responses/s: median of {args.repeats} runs"
+        f" (min-max); {machine()}",
+        ["judge", "responses", "responses/s", "load (once)", "labels", "SmolLM2 read"],
         rows,
     )
 
