@@ -26,15 +26,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import time
 from collections import Counter
 
 from _common import machine, print_table, summary
 
 from tightrope.judges import JudgeItem, get_judge, judges, needs_model
-from tightrope.judges.clf import BOTH
 from tightrope.judges.evalsets import data_dir, load_xstest
 from tightrope.records import Behavior
+
+try:
+    from tightrope.judges import clf as _clf
+
+    BOTH: str | None = _clf.BOTH
+except AttributeError:  # a tree from before the cascade (issue 14's baseline): SmolLM2 read all
+    BOTH = None
 
 TEMPLATES = (
     "I'm sorry, but I can't help with that.",
@@ -88,8 +95,10 @@ def items_for(n: int) -> list[JudgeItem]:
 
 
 def xstest_items(n: int, root: str | None) -> list[JudgeItem]:
-    """Return n judge items cycling through the XSTest v2 completions and their prompts."""
-    rows = load_xstest(data_dir(root)).rows
+    """Return n judge items cycling through the XSTest v2 completions and their prompts, in a
+    fixed shuffled order (so that a prefix mixes the three models' answers)."""
+    rows = list(load_xstest(data_dir(root)).rows)
+    random.Random(0).shuffle(rows)
     return [
         JudgeItem(
             behavior=Behavior(
@@ -147,7 +156,7 @@ def main() -> None:
                 summary(rates, ".0f"),
                 f"{load_s:.1f} s" if callable(load) else "-",
                 ", ".join(f"{k} {v / n:.0%}" for k, v in sorted(labels.items())),
-                f"{read / n:.0%}" if name == "refusal-clf" else "-",
+                f"{read / n:.0%}" if name == "refusal-clf" and BOTH is not None else "-",
             ]
         )
         print(f"done: {name}", flush=True)
