@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from tightrope.records import Attempt, Behavior, Message, Response
 from tightrope.store.boundary import guarded
-from tightrope.store.queries import NOT_FILTERED as _NOT_FILTERED
 from tightrope.store.queries import chunks as _chunks
+from tightrope.store.queries import col, not_filtered
 
 
 @guarded
@@ -18,6 +18,7 @@ class JudgingTable:
     """The judge stage's reads of a store."""
 
     _conn: sqlite3.Connection
+    columns: bool
 
     def unjudged(self, run_id: str, judge: str) -> list[tuple[str, Behavior, Response]]:
         """Return (attempt id, behavior, response) for successful responses lacking a verdict."""
@@ -52,7 +53,7 @@ class JudgingTable:
         side = ""
         if choice is not None:
             side = (
-                "AND (SELECT json_extract(b.data, '$.side') = 'choice' FROM behaviors b "
+                f"AND (SELECT {col(self.columns, 'b', 'side')} = 'choice' FROM behaviors b "
                 f"WHERE b.run_id=a.run_id AND b.behavior_id=a.behavior_id) = {int(choice)} "
             )
         only = "" if among is None else f"AND r.attempt_id IN ({','.join('?' * len(among))}) "
@@ -61,7 +62,7 @@ class JudgingTable:
             "JOIN attempts a ON a.run_id=r.run_id AND a.attempt_id=r.attempt_id "
             "LEFT JOIN verdicts v ON v.run_id=r.run_id AND v.attempt_id=r.attempt_id "
             "AND v.judge=? WHERE r.run_id=? AND r.ok=1 AND v.judge IS NULL "
-            f"AND {_NOT_FILTERED} {only}{side}ORDER BY a.rowid",
+            f"AND {not_filtered(self.columns)} {only}{side}ORDER BY a.rowid",
             (judge, run_id, *(among or ())),
         )
         return [int(r[0]) for r in rows]

@@ -16,6 +16,7 @@ from tightrope.records import Attempt, Behavior
 from tightrope.store.boundary import guarded
 from tightrope.store.queries import PENDING as _PENDING
 from tightrope.store.queries import chunks as _chunks
+from tightrope.store.queries import col
 
 # Pending attempts of run `?` with rowid above `?`, found by a rowid range (the unary `+` keeps
 # SQLite from using the (run_id, attempt_id) index, which would scan every row of the run), less
@@ -28,6 +29,29 @@ _PENDING_AFTER = (
 )
 
 
+def _insert(
+    c: sqlite3.Connection,
+    run_id: str,
+    behaviors: Iterable[Behavior],
+    attempts: Iterable[tuple[Attempt, str]],
+) -> None:
+    """Insert plan rows (lazily, one at a time), each with its copies of the fields the queries
+    read (store/schema.py, COLUMNS); rows already stored are left as they are."""
+    c.executemany(
+        "INSERT OR IGNORE INTO behaviors (run_id, behavior_id, data, side, category) "
+        "VALUES (?, ?, ?, ?, ?)",
+        ((run_id, b.id, b.model_dump_json(), b.side, b.category) for b in behaviors),
+    )
+    c.executemany(
+        "INSERT OR IGNORE INTO attempts (run_id, attempt_id, behavior_id, cache_key, data, "
+        "target, attack) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            (run_id, a.id, a.behavior_id, key, a.model_dump_json(), a.target, a.attack)
+            for a, key in attempts
+        ),
+    )
+
+
 def param_path(key: str | None) -> str:
     """Return the JSON path of an attack_params key (a path no attempt has when None)."""
     return f'$.attack_params."{key}"' if key else '$."no attack_params key given"'
@@ -38,6 +62,7 @@ class PlanTable:
     """Plan rows of a store (mixed into `Store`)."""
 
     _conn: sqlite3.Connection
+    columns: bool
 
     def _tx(self) -> AbstractContextManager[sqlite3.Connection]:  # pragma: no cover - Store's
         raise NotImplementedError
@@ -51,14 +76,7 @@ class PlanTable:
         generator is never held whole in memory.
         """
         with self._tx() as c:
-            c.executemany(
-                "INSERT OR IGNORE INTO behaviors VALUES (?, ?, ?)",
-                ((run_id, b.id, b.model_dump_json()) for b in behaviors),
-            )
-            c.executemany(
-                "INSERT OR IGNORE INTO attempts VALUES (?, ?, ?, ?, ?)",
-                ((run_id, a.id, a.behavior_id, key, a.model_dump_json()) for a, key in attempts),
-            )
+            _insert(c, run_id, behaviors, attempts)
 
     def last_attempt_rowid(self) -> int:
         """Return the largest rowid of the attempts table (0 when empty): every row added later,
@@ -85,14 +103,7 @@ class PlanTable:
         `pending_rowids`.
         """
         with self._tx() as c:
-            c.executemany(
-                "INSERT OR IGNORE INTO behaviors VALUES (?, ?, ?)",
-                ((run_id, b.id, b.model_dump_json()) for b in behaviors),
-            )
-            c.executemany(
-                "INSERT OR IGNORE INTO attempts VALUES (?, ?, ?, ?, ?)",
-                ((run_id, a.id, a.behavior_id, key, a.model_dump_json()) for a, key in attempts),
-            )
+            _insert(c, run_id, behaviors, attempts)
             added = [
                 (int(rowid), str(aid))
                 for rowid, aid in c.execute(
@@ -146,8 +157,9 @@ class PlanTable:
         answer. `skip_marked` leaves out attempts as in `pending_rowids`.
         """
         miss = "LEFT JOIN cache c ON c.cache_key=a.cache_key WHERE c.cache_key IS NULL "
+        target = col(self.columns, "a", "target")
         rows = self._conn.execute(
-            "SELECT a.target_spec FROM (SELECT json_extract(a.data, '$.target') "
+            f"SELECT a.target_spec FROM (SELECT {target} "
             f"AS target_spec, a.cache_key, a.rowid AS rid {_PENDING}) a "
             f"{miss if through_cache else ''}GROUP BY a.target_spec ORDER BY MIN(a.rid)",
             (run_id, param_path(skip_marked)),

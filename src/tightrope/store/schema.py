@@ -2,6 +2,14 @@
 
 One file (WAL mode) per store folder; the schema is versioned, and a store of another version is
 refused with the fix rather than read wrongly.
+
+Version 2 copies the few fields of the stored JSON that the run's own queries filter and group
+by into real columns (`COLUMNS`: a behavior's side and category, an attempt's target and attack,
+whether a response was filtered and its token usage, a verdict's label), written with each row: counting failures,
+usage, the tables and the judge stage's work no longer parse the JSON of every row (SQLite's
+`json_extract`). The JSON stays the record; the columns are copies of it. A version 1 store
+opened for writing is migrated in one transaction (the columns added and filled from the JSON);
+opened read-only it cannot be, so its queries read the JSON as before (`Store.columns`).
 """
 
 from __future__ import annotations
@@ -12,7 +20,9 @@ from pathlib import Path
 
 from tightrope.errors import StoreError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# Versions this tightrope opens: version 1 is migrated when opened for writing.
+READABLE_VERSIONS = ("1", "2")
 STORE_FILENAME = "tightrope.db"
 
 _SCHEMA = """
@@ -29,20 +39,23 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_fingerprint ON runs (fingerprint, status);
 CREATE TABLE IF NOT EXISTS behaviors (
     run_id TEXT NOT NULL, behavior_id TEXT NOT NULL, data TEXT NOT NULL,
+    side TEXT, category TEXT,
     PRIMARY KEY (run_id, behavior_id)
 );
 CREATE TABLE IF NOT EXISTS attempts (
     run_id TEXT NOT NULL, attempt_id TEXT NOT NULL, behavior_id TEXT NOT NULL,
-    cache_key TEXT NOT NULL, data TEXT NOT NULL,
+    cache_key TEXT NOT NULL, data TEXT NOT NULL, target TEXT, attack TEXT,
     PRIMARY KEY (run_id, attempt_id)
 );
 CREATE TABLE IF NOT EXISTS responses (
     run_id TEXT NOT NULL, attempt_id TEXT NOT NULL, cache_key TEXT NOT NULL,
-    ok INTEGER NOT NULL, from_cache INTEGER NOT NULL, data TEXT NOT NULL,
+    ok INTEGER NOT NULL, from_cache INTEGER NOT NULL, data TEXT NOT NULL, filtered INTEGER,
+    prompt_tokens INTEGER, completion_tokens INTEGER,
     PRIMARY KEY (run_id, attempt_id)
 );
 CREATE TABLE IF NOT EXISTS verdicts (
     run_id TEXT NOT NULL, attempt_id TEXT NOT NULL, judge TEXT NOT NULL, data TEXT NOT NULL,
+    label TEXT,
     PRIMARY KEY (run_id, attempt_id, judge)
 );
 CREATE TABLE IF NOT EXISTS cache (
@@ -58,6 +71,25 @@ CREATE TABLE IF NOT EXISTS sweep_cells (
     run_id TEXT, PRIMARY KEY (sweep, cell)
 );
 """
+
+# Version 2's columns: (table, column, type, its value read from the row's JSON). A version 1
+# store gets them with ALTER TABLE ADD COLUMN (appended after `data`, as in `_SCHEMA`), filled
+# by these expressions; version 1's queries used the same expressions.
+COLUMNS: tuple[tuple[str, str, str, str], ...] = (
+    ("behaviors", "side", "TEXT", "json_extract(data, '$.side')"),
+    ("behaviors", "category", "TEXT", "json_extract(data, '$.category')"),
+    ("attempts", "target", "TEXT", "json_extract(data, '$.target')"),
+    ("attempts", "attack", "TEXT", "json_extract(data, '$.attack')"),
+    ("responses", "filtered", "INTEGER", "json_extract(data, '$.filtered') IS NOT NULL"),
+    ("responses", "prompt_tokens", "INTEGER", "json_extract(data, '$.usage.prompt_tokens')"),
+    (
+        "responses",
+        "completion_tokens",
+        "INTEGER",
+        "json_extract(data, '$.usage.completion_tokens')",
+    ),
+    ("verdicts", "label", "TEXT", "json_extract(data, '$.label')"),
+)
 
 
 def store_file(out: Path) -> Path:
@@ -89,17 +121,20 @@ def _real(path: Path) -> Path:
         return path.absolute()
 
 
-def connect(path: Path, *, readonly: bool = False) -> tuple[sqlite3.Connection, Path]:
-    """Return a connection to the store at `path` (a file, or a folder holding one), and its file.
+def connect(path: Path, *, readonly: bool = False) -> tuple[sqlite3.Connection, Path, bool]:
+    """Return a connection to the store at `path` (a file, or a folder holding one), its file,
+    and whether it has version 2's columns (`COLUMNS`; else queries read the JSON).
 
-    For writing, creates the folder and schema when needed and refuses a damaged file
-    (`PRAGMA quick_check`) before anything is written. `readonly` opens an existing store
-    without creating or changing any file, even in a read-only folder. Raises StoreError with
-    the fix when the folder cannot be written or the file is not a readable tightrope store.
+    For writing, creates the folder and schema when needed, migrates a version 1 store and
+    refuses a damaged file (`PRAGMA quick_check`) before anything is written. `readonly` opens
+    an existing store without creating or changing any file, even in a read-only folder.
+    Raises StoreError with the fix when the folder cannot be written or the file is not a
+    readable tightrope store.
     """
     path = store_file(path)
     if readonly:
-        return _connect_readonly(path), path
+        conn = _connect_readonly(path)
+        return conn, path, _version(conn) == SCHEMA_VERSION
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -123,6 +158,7 @@ def connect(path: Path, *, readonly: bool = False) -> tuple[sqlite3.Connection, 
                 # Stores written before cache versions: the column is added, old entries have none.
                 conn.execute("ALTER TABLE cache ADD COLUMN version TEXT")
             _check_version(conn, path, create=True)
+            _migrate(conn)
             if new:
                 conn.execute("PRAGMA synchronous=NORMAL")
         except BaseException:
@@ -130,7 +166,7 @@ def connect(path: Path, *, readonly: bool = False) -> tuple[sqlite3.Connection, 
             raise
     except sqlite3.Error as exc:
         raise _open_error(path, exc) from None
-    return conn, path
+    return conn, path, True
 
 
 def _empty(path: Path) -> bool:
@@ -177,16 +213,41 @@ def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
-def _check_version(conn: sqlite3.Connection, path: Path, *, create: bool) -> None:
+def _version(conn: sqlite3.Connection) -> str | None:
     row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-    if row is None and create:
+    return None if row is None else str(row[0])
+
+
+def _check_version(conn: sqlite3.Connection, path: Path, *, create: bool) -> None:
+    found = _version(conn)
+    if found is None and create:
         conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-    elif row is None or row[0] != SCHEMA_VERSION:
-        found = "none" if row is None else row[0]
+    elif found not in READABLE_VERSIONS:
         raise StoreError(
-            f"{path}: store schema version {found}, this tightrope reads "
-            f"{SCHEMA_VERSION}; use a new --out folder"
+            f"{path}: store schema version {found or 'none'}, this tightrope reads "
+            f"{' and '.join(READABLE_VERSIONS)}; use a new --out folder"
         )
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a version 1 store to version 2 in one transaction: add `COLUMNS` and fill them
+    from each row's JSON. Checked again inside the transaction, so two processes opening the
+    same old store migrate it once; a kill mid-way leaves version 1 as it was."""
+    if _version(conn) == SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if _version(conn) != SCHEMA_VERSION:
+            for table, column, kind, value in COLUMNS:
+                have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                conn.execute(f"UPDATE {table} SET {column} = {value}")
+            conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (SCHEMA_VERSION,))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _open_error(path: Path, exc: sqlite3.Error) -> StoreError:

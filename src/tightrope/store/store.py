@@ -23,7 +23,7 @@ from tightrope.store.boundary import guarded, store_error
 from tightrope.store.cache import CacheTable
 from tightrope.store.judging import JudgingTable
 from tightrope.store.plans import PlanTable
-from tightrope.store.queries import NOT_FILTERED as _NOT_FILTERED
+from tightrope.store.queries import col
 from tightrope.store.schema import connect
 from tightrope.store.summaries import SummaryTable
 from tightrope.store.sweeps import SweepTable
@@ -59,9 +59,12 @@ class Store(PlanTable, CacheTable, SweepTable, JudgingTable, SummaryTable):
     (`store.boundary`).
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, columns: bool = True) -> None:
         self._conn = conn
         self.path = path
+        # Version 2's columns (store/schema.py); False only for a version 1 store opened
+        # read-only, whose queries read the JSON instead.
+        self.columns = columns
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False) -> Store:
@@ -72,8 +75,8 @@ class Store(PlanTable, CacheTable, SweepTable, JudgingTable, SummaryTable):
         Raises StoreError with the fix when the folder cannot be written, the file is damaged
         or is not a tightrope store.
         """
-        conn, path = connect(Path(path), readonly=readonly)
-        return cls(conn, path)
+        conn, path, columns = connect(Path(path), readonly=readonly)
+        return cls(conn, path, columns=columns)
 
     def close(self) -> None:
         """Close the connection (the WAL is checkpointed by SQLite)."""
@@ -174,8 +177,23 @@ class Store(PlanTable, CacheTable, SweepTable, JudgingTable, SummaryTable):
         rows = [(a, k, r, r.model_dump_json()) for a, k, r in items]
         with self._tx() as c:
             c.executemany(
-                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
-                [(run_id, a.id, k, int(r.ok), int(from_cache), data) for a, k, r, data in rows],
+                "INSERT OR REPLACE INTO responses (run_id, attempt_id, cache_key, ok, from_cache, "
+                "data, filtered, prompt_tokens, completion_tokens) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        run_id,
+                        a.id,
+                        k,
+                        int(r.ok),
+                        int(from_cache),
+                        data,
+                        int(r.filtered is not None),
+                        r.usage.prompt_tokens,
+                        r.usage.completion_tokens,
+                    )
+                    for a, k, r, data in rows
+                ],
             )
             c.executemany(
                 "DELETE FROM verdicts WHERE run_id=? AND attempt_id=?",
@@ -197,8 +215,9 @@ class Store(PlanTable, CacheTable, SweepTable, JudgingTable, SummaryTable):
         """Record (attempt id, registry name, verdict) triples in one transaction."""
         with self._tx() as c:
             c.executemany(
-                "INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?)",
-                [(run_id, aid, name, v.model_dump_json()) for aid, name, v in items],
+                "INSERT OR REPLACE INTO verdicts (run_id, attempt_id, judge, data, label) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(run_id, aid, name, v.model_dump_json(), v.label) for aid, name, v in items],
             )
 
     # --- reading back -----------------------------------------------------------------------
@@ -241,16 +260,17 @@ class Store(PlanTable, CacheTable, SweepTable, JudgingTable, SummaryTable):
     ) -> Iterator[Judged]:
         """Yield the fields the rates need for every attempt of a run, in plan order.
 
-        Read straight from SQL (JSON fields extracted by SQLite), never as `Record`s: this is
-        how a 100k-record run aggregates in flat memory.
+        Read straight from SQL (version 2's columns, store/schema.py), never as `Record`s: this
+        is how a 100k-record run aggregates in flat memory.
         """
         self.run(run_id)
         intern = sys.intern
+        cols = self.columns
         rows = self._conn.execute(
-            "SELECT a.behavior_id, json_extract(b.data, '$.side'), "
-            "json_extract(b.data, '$.category'), json_extract(a.data, '$.target'), "
-            "json_extract(a.data, '$.attack'), r.ok, json_extract(vr.data, '$.label'), "
-            f"json_extract(vh.data, '$.label'), NOT {_NOT_FILTERED} FROM attempts a "
+            f"SELECT a.behavior_id, {col(cols, 'b', 'side')}, {col(cols, 'b', 'category')}, "
+            f"{col(cols, 'a', 'target')}, {col(cols, 'a', 'attack')}, r.ok, "
+            f"{col(cols, 'vr', 'label')}, {col(cols, 'vh', 'label')}, "
+            f"{col(cols, 'r', 'filtered')} FROM attempts a "
             "JOIN behaviors b ON b.run_id=a.run_id AND b.behavior_id=a.behavior_id "
             "LEFT JOIN responses r ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
             "LEFT JOIN verdicts vr ON vr.run_id=a.run_id AND vr.attempt_id=a.attempt_id "

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 
 from tightrope.records import Verdict
 from tightrope.store.boundary import guarded
-from tightrope.store.queries import NOT_FILTERED as _NOT_FILTERED
+from tightrope.store.queries import col, not_filtered
 
 
 @guarded
@@ -17,6 +17,7 @@ class SummaryTable:
     """Aggregates over one run's rows."""
 
     _conn: sqlite3.Connection
+    columns: bool
 
     def failed_attempts(
         self, run_id: str, judges: Sequence[str], *, choice_judges: Sequence[str] = ()
@@ -27,22 +28,24 @@ class SummaryTable:
         attempt of a `choice`-side (multiple-choice) behavior.
         """
 
+        cols = self.columns
+
         def judged_ok(names: Sequence[str]) -> str:
             marks = ",".join("?" * len(names))
             return (
                 f"(SELECT COUNT(*) FROM verdicts v WHERE v.run_id=a.run_id "
                 f"AND v.attempt_id=a.attempt_id AND v.judge IN ({marks}) "
-                "AND json_extract(v.data, '$.label') != 'error')"
+                f"AND {col(cols, 'v', 'label')} != 'error')"
             )
 
         is_choice = (
-            "(SELECT json_extract(b.data, '$.side') = 'choice' FROM behaviors b "
+            f"(SELECT {col(cols, 'b', 'side')} = 'choice' FROM behaviors b "
             "WHERE b.run_id=a.run_id AND b.behavior_id=a.behavior_id)"
         )
         row = self._conn.execute(
             "SELECT COUNT(*) FROM attempts a LEFT JOIN responses r "
             "ON r.run_id=a.run_id AND r.attempt_id=a.attempt_id "
-            f"WHERE a.run_id=? AND (r.ok IS NOT 1 OR ({_NOT_FILTERED} AND "
+            f"WHERE a.run_id=? AND (r.ok IS NOT 1 OR ({not_filtered(cols)} AND "
             f"CASE WHEN {is_choice} THEN {judged_ok(choice_judges)} < ? "
             f"ELSE {judged_ok(judges)} < ? END))",
             (run_id, *choice_judges, len(choice_judges), *judges, len(judges)),
@@ -52,9 +55,9 @@ class SummaryTable:
     def usage_rows(self, run_id: str) -> Iterator[tuple[str, int, int]]:
         """Yield (target spec, prompt tokens, completion tokens) per response of a run."""
         rows = self._conn.execute(
-            "SELECT json_extract(a.data, '$.target'), "
-            "json_extract(r.data, '$.usage.prompt_tokens'), "
-            "json_extract(r.data, '$.usage.completion_tokens') FROM responses r "
+            f"SELECT {col(self.columns, 'a', 'target')}, "
+            f"{col(self.columns, 'r', 'prompt_tokens')}, "
+            f"{col(self.columns, 'r', 'completion_tokens')} FROM responses r "
             "JOIN attempts a ON a.run_id=r.run_id AND a.attempt_id=r.attempt_id "
             "WHERE r.run_id=? ORDER BY a.rowid",
             (run_id,),
