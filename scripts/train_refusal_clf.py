@@ -30,8 +30,8 @@ the weights written. ``--inner-cv`` first prints the estimate the features and L
 chosen by: 5-fold cross-validation inside the training half only, folds grouped by prompt,
 repeated over 8 fixed fold assignments (the own examples and AdvBench rows are in every
 training fold), and the gate's margin: the smallest of GATE_MARGINS whose cascade is at least
-as accurate as the full regression there; it never touches the held-out rows. ``--lomo`` prints leave-one-model-out
-accuracy instead (train on two XSTest completion files, test on the third; also with prompts
+as accurate as the full regression there; it never touches the held-out rows. ``--lomo``
+prints leave-one-model-out accuracy instead (train on two XSTest completion files, test on the third; also with prompts
 split by the same halves, so that neither the model nor the prompt was seen) and writes no
 weights; ``--json FILE`` also writes its counts, from which ``scripts/lomo_card.py`` fills
 refusal-clf's card.

@@ -371,5 +371,5 @@ class RefusalClassifier:
 
 @judge("refusal-clf")
 def refusal_clf() -> Judge:
-    """Learned offline refusal judge (MiniLM sentence embeddings; SmolLM2-135M states where MiniLM is unsure)."""
+    """Learned offline refusal judge (MiniLM; SmolLM2-135M states where MiniLM is unsure)."""
     return RefusalClassifier()

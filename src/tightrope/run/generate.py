@@ -3,8 +3,9 @@
 Pending work comes from the run's plan as it is stored (`plan.PlanStream`: what a resumed run
 left, then the plan chunk by chunk, so the first requests leave before the plan is written
 whole) and is handed through a bounded queue to `max_concurrency` workers per target, so memory
-stays flat however large the run and workers never idle at a chunk boundary. Every answer lands in the store at once (the answers of one
-turn of the event loop in one transaction: run/writes.py): a killed run resumes where it stopped.
+stays flat however large the run and workers never idle at a chunk boundary. Every answer lands
+in the store at once (the answers of one turn of the event loop in one transaction:
+run/writes.py): a killed run resumes where it stopped.
 
 Multiple-choice attempts a run scores by log-likelihood (`--choice-scoring loglik`) take the
 same path in batches of their own: the dispatch sends them to the executor's `score_choices`

@@ -5,9 +5,9 @@ refused with the fix rather than read wrongly.
 
 Version 2 copies the few fields of the stored JSON that the run's own queries filter and group
 by into real columns (`COLUMNS`: a behavior's side and category, an attempt's target and attack,
-whether a response was filtered and its token usage, a verdict's label), written with each row: counting failures,
-usage, the tables and the judge stage's work no longer parse the JSON of every row (SQLite's
-`json_extract`). The JSON stays the record; the columns are copies of it. A version 1 store
+whether a response was filtered and its token usage, a verdict's label), written with each row:
+counting failures, usage, the tables and the judge stage's work no longer parse the JSON of
+every row (SQLite's `json_extract`). The JSON stays the record; the columns are copies of it. A version 1 store
 opened for writing is migrated in one transaction (the columns added and filled from the JSON);
 opened read-only it cannot be, so its queries read the JSON as before (`Store.columns`).
 """
