@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
 
 from tightrope.records import Attempt, Behavior
 from tightrope.store.boundary import guarded
 from tightrope.store.queries import PENDING as _PENDING
 from tightrope.store.queries import chunks as _chunks
 from tightrope.store.queries import col
+from tightrope.store.transaction import immediate
 
 # Pending attempts of run `?` with rowid above `?`, found by a rowid range (the unary `+` keeps
 # SQLite from using the (run_id, attempt_id) index, which would scan every row of the run), less
@@ -64,9 +64,6 @@ class PlanTable:
     _conn: sqlite3.Connection
     columns: bool
 
-    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:  # pragma: no cover - Store's
-        raise NotImplementedError
-
     def add_plan(
         self, run_id: str, behaviors: Iterable[Behavior], attempts: Iterable[tuple[Attempt, str]]
     ) -> None:
@@ -75,7 +72,7 @@ class PlanTable:
         Both are consumed lazily, one row at a time, in one transaction: a plan given as a
         generator is never held whole in memory.
         """
-        with self._tx() as c:
+        with immediate(self._conn) as c:
             _insert(c, run_id, behaviors, attempts)
 
     def last_attempt_rowid(self) -> int:
@@ -102,7 +99,7 @@ class PlanTable:
         stored (a resumed run) is not inserted again and not returned; `skip_marked` as in
         `pending_rowids`.
         """
-        with self._tx() as c:
+        with immediate(self._conn) as c:
             _insert(c, run_id, behaviors, attempts)
             added = [
                 (int(rowid), str(aid))

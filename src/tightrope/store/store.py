@@ -10,7 +10,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from tightrope.store.queries import col
 from tightrope.store.schema import connect
 from tightrope.store.summaries import SummaryTable
 from tightrope.store.sweeps import SweepTable
+from tightrope.store.transaction import immediate
 
 
 def _now() -> str:
@@ -95,18 +96,8 @@ class Store(PlanTable, CacheTable, SweepTable, JudgingTable, SummaryTable):
         except sqlite3.Error as exc:
             raise store_error(self.path, exc) from None
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        if self._conn.in_transaction:  # inside transaction(): the outer one commits
-            yield self._conn
-            return
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate(self._conn)  # inside transaction(): the outer one commits
 
     # --- runs -------------------------------------------------------------------------------
 
