@@ -1,6 +1,6 @@
 """Throughput of a run against a local OpenAI-compatible server: tightrope over both transports,
-the bare SDK loop, a raw aiohttp loop (the practical ceiling) and Inspect AI, alternating within
-one invocation against the same server.
+the bare SDK loop, a raw aiohttp loop, a loop of tightrope's own HTTP/1.1 client (the practical
+ceiling) and Inspect AI, alternating within one invocation against the same server.
 
     .venv/bin/python bench/remote_throughput.py [--prompts 2000] [--concurrency 64 256]
                                                 [--latency 0 0.05] [--repeats 5]
@@ -11,8 +11,10 @@ The server is `bench/openai_stub_server.py` (asyncio, HTTP/1.1 keep-alive, the r
 chat-completions JSON), started once per latency in its own process on 127.0.0.1, so it does not
 share the client's interpreter or GIL (it still shares the machine's cores). Contenders (arms),
 in rotating order within each repeat:
-  * aiohttp loop (the practical ceiling): one aiohttp session, orjson bodies, the same JSON
+  * aiohttp loop (the ratios' reference): one aiohttp session, orjson bodies, the same JSON
     posted under an asyncio.Semaphore, answers kept in a list: no store, judge or retries;
+  * http1 loop (the practical ceiling): the same with tightrope's own HTTP/1.1 client
+    (targets/http1.py), which the lean transport uses for direct connections;
   * SDK loop: the same calls through the `openai` SDK under a semaphore (the "bare loop");
   * tightrope sdk / tightrope lean: `run_async` with an `openai-compatible:` target over each
     transport, the `refusal` judge on, every row written to a fresh SQLite store, metrics
@@ -54,11 +56,12 @@ from tightrope.run import RunConfig, run_async
 
 MODEL = "bench-model"
 WARM_UP = 20  # prompts of each contender's untimed first run
-ARMS = ("aiohttp", "sdk-loop", "tightrope-sdk", "tightrope-lean", "inspect")
+ARMS = ("aiohttp", "http1", "sdk-loop", "tightrope-sdk", "tightrope-lean", "inspect")
 EXTRA_ARMS = ("httpx",)  # run only when named in --arms
 LABELS = {
     "httpx": "httpx loop",
     "aiohttp": "aiohttp loop",
+    "http1": "http1 loop",
     "sdk-loop": "SDK loop",
     "tightrope-sdk": "tightrope sdk",
     "tightrope-lean": "tightrope lean",
@@ -129,7 +132,8 @@ async def sdk_loop(base_url: str, prompts: list[str], concurrency: int) -> float
 
 async def aiohttp_loop(base_url: str, prompts: list[str], concurrency: int) -> float:
     """Return samples/s of the same JSON posted with aiohttp and orjson under a semaphore: the
-    least client work per request Python allows here (the practical ceiling)."""
+    least client work per request a general Python HTTP client allows here (the ratios'
+    reference)."""
     import aiohttp
     import orjson
 
@@ -148,6 +152,31 @@ async def aiohttp_loop(base_url: str, prompts: list[str], concurrency: int) -> f
         start = time.perf_counter()
         await asyncio.gather(*(one(p) for p in prompts))
         elapsed = time.perf_counter() - start
+    assert len(results) == len(prompts)
+    return len(prompts) / elapsed
+
+
+async def http1_loop(base_url: str, prompts: list[str], concurrency: int) -> float:
+    """Return samples/s of the same JSON posted with tightrope's own HTTP/1.1 client
+    (targets/http1.py, the lean transport's) under a semaphore: that client without a run."""
+    import orjson
+
+    from tightrope.targets.http1 import Origin
+
+    headers = {"Authorization": "Bearer x", "Content-Type": "application/json"}
+    origin = Origin(f"{base_url}/chat/completions", headers=headers, timeout=120, pool=concurrency)
+    sem = asyncio.Semaphore(concurrency)
+    results: list[str] = []
+
+    async def one(p: str) -> None:
+        async with sem:
+            reply = await origin.post(orjson.dumps(chat_body(p)))
+            results.append(orjson.loads(reply.body)["choices"][0]["message"]["content"])
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(p) for p in prompts))
+    elapsed = time.perf_counter() - start
+    origin.close()
     assert len(results) == len(prompts)
     return len(prompts) / elapsed
 
@@ -177,7 +206,12 @@ async def httpx_loop(base_url: str, prompts: list[str], concurrency: int) -> flo
     return len(prompts) / elapsed
 
 
-LOOPS = {"aiohttp": aiohttp_loop, "sdk-loop": sdk_loop, "httpx": httpx_loop}
+LOOPS = {
+    "aiohttp": aiohttp_loop,
+    "http1": http1_loop,
+    "sdk-loop": sdk_loop,
+    "httpx": httpx_loop,
+}
 
 
 def loop_run(arm: str, base_url: str, prompts: list[str], concurrency: int) -> float:
@@ -248,6 +282,7 @@ def arm_runs(
     n = len(prompts)
     made: dict[str, Callable[[], float]] = {
         "aiohttp": partial(loop_run, "aiohttp", url, prompts, conc),
+        "http1": partial(loop_run, "http1", url, prompts, conc),
         "sdk-loop": partial(loop_run, "sdk-loop", url, prompts, conc),
         "tightrope-sdk": partial(tightrope_run, url, suite, n, conc, "sdk"),
         "tightrope-lean": partial(tightrope_run, url, suite, n, conc, "lean"),
@@ -343,6 +378,7 @@ def main() -> None:
                         per_repeat_ratio(rates["tightrope-lean"], rates["sdk-loop"]),
                         per_repeat_ratio(rates["tightrope-lean"], ideal),
                         per_repeat_ratio(rates["aiohttp"], ideal),
+                        per_repeat_ratio(rates["http1"], ideal),
                     ]
                 )
                 print(f"done: latency {lat}, concurrency {conc}; load {load()}", flush=True)
@@ -365,6 +401,7 @@ def main() -> None:
             "lean / SDK loop",
             "lean / (conc / latency)",
             "aiohttp / (conc / latency)",
+            "http1 / (conc / latency)",
         ],
         ratio_rows,
     )

@@ -1,14 +1,16 @@
-"""A lean JSON-over-HTTP client for chat endpoints: aiohttp, orjson where installed.
+"""A lean JSON-over-HTTP client for chat endpoints: its own HTTP/1.1 pool, orjson where installed.
 
 The `openai` SDK spends about 2 ms of client CPU per request in its layers (an HTTP client built
 for every case, pydantic models for every response); against a local server that is the limit of
-a run. This client does only what tightrope's chat-completions calls need: one pooled aiohttp
-session per target, JSON bodies encoded and decoded with orjson (the standard `json` module when
-orjson is missing: the same bytes on the wire for what tightrope sends, only slower), the status
-and headers of every answer. Classifying failures stays with the targets (`targets/remote.py`).
+a run. This client does only what tightrope's chat-completions calls need: one pool of kept-alive
+connections per target (`targets/http1.py`; an aiohttp session where a proxy is in the way),
+JSON bodies encoded and decoded with orjson (the standard `json` module when orjson is missing:
+the same bytes on the wire for what tightrope sends, only slower), the status and headers of
+every answer. Classifying failures stays with the targets (`targets/remote.py`).
 
-aiohttp is imported when the first request is made, so a run the cache answers whole never
-imports it. docs/benchmarks.md has the measurements that chose aiohttp over httpx.
+Nothing is opened before the first request, and aiohttp is imported only for a proxy, so a run
+the cache answers whole imports neither. docs/benchmarks.md has the measurements that chose
+aiohttp over httpx, and then the own client over aiohttp.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from tightrope.errors import InputError
+from tightrope.targets.http1 import Broken, Origin, TimedOut
 from tightrope.targets.remote import TIMED_OUT, connection_failure, malformed
 from tightrope.targets.retry import CallFailed, Failure
 
@@ -83,11 +87,13 @@ class StatusError(Exception):
 
 
 class LeanClient:
-    """POSTs JSON to one endpoint over a pooled aiohttp session.
+    """POSTs JSON to one endpoint: over targets/http1.py's pool, or aiohttp through a proxy.
 
-    The session is made on the first request inside the running event loop (an aiohttp session
-    belongs to one loop; a target used again under a new loop gets a new session). The pool holds
-    up to `pool` connections, kept alive between requests; DNS answers are cached.
+    Direct connections (http:// or https://, no proxy named by the environment for the host, no
+    user:password in the URL) use the minimal HTTP/1.1 client of `targets/http1.py`, about a
+    third of aiohttp's CPU per request (docs/benchmarks.md); the rest use a pooled aiohttp
+    session. Either is made on the first request inside the running event loop, and made anew
+    under another loop. The pool holds up to `pool` connections, kept alive between requests.
     """
 
     def __init__(self, url: str, *, headers: Mapping[str, str], timeout: float, pool: int) -> None:
@@ -95,12 +101,26 @@ class LeanClient:
         self.headers = dict(headers)
         self.timeout = timeout
         self.pool = pool
+        self._wire: Origin | None = None
         self._session: Any = None
+        self._closed = True
         self._loop: asyncio.AbstractEventLoop | None = None
         self._errors: tuple[type[BaseException], ...] = ()
         self._timeouts: tuple[type[BaseException], ...] = ()
 
-    def _open(self) -> Any:
+    def _open(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._closed = False
+        parts = urlsplit(self.url)
+        # HTTP(S)_PROXY and NO_PROXY are honoured as the SDK's client honours them, read once
+        # here: aiohttp's trust_env would read them (and ~/.netrc) in a worker thread for every
+        # request, two thread hops each.
+        self._proxy = _env_proxy(parts.scheme, parts.hostname or "")
+        if self._proxy is None and parts.username is None:
+            self._wire = Origin(
+                self.url, headers=self.headers, timeout=self.timeout, pool=self.pool
+            )
+            return
         try:
             import aiohttp
         except ImportError:
@@ -108,15 +128,9 @@ class LeanClient:
                 "the lean transport needs aiohttp: pip install 'tightrope[fast]' "
                 "(or give --transport sdk)"
             ) from None
-        from yarl import URL
 
         self._errors = (aiohttp.ClientError,)
         self._timeouts = (aiohttp.ServerTimeoutError,)
-        self._url = URL(self.url)
-        # HTTP(S)_PROXY and NO_PROXY are honoured as the SDK's client honours them, read once
-        # here: aiohttp's trust_env would read them (and ~/.netrc) in a worker thread for every
-        # request, two thread hops each.
-        self._proxy = _env_proxy(self._url)
         connector = aiohttp.TCPConnector(limit=self.pool, limit_per_host=0, ttl_dns_cache=None)
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -128,12 +142,10 @@ class LeanClient:
             # Cookies play no part in the protocol; not matching them saves work per request.
             cookie_jar=aiohttp.DummyCookieJar(),
         )
-        self._loop = asyncio.get_running_loop()
-        return self._session
 
     def is_closed(self) -> bool:
-        """Return True when no session is open (never opened, or closed)."""
-        return self._session is None or bool(self._session.closed)
+        """Return True when nothing is open (never opened, or closed)."""
+        return self._closed
 
     async def post(self, body: Any) -> Any:
         """Return the decoded JSON answer to POSTing `body`.
@@ -141,26 +153,44 @@ class LeanClient:
         Raises StatusError for a status of 400 or more, and CallFailed for what the SDK calls a
         connection error, a timeout of a read or connect, or a body that is not JSON.
         """
-        session = self._session
-        if session is None or self._loop is not asyncio.get_running_loop():
-            session = self._open()
-        try:
-            async with session.post(self._url, data=dumps(body), proxy=self._proxy) as resp:
-                raw = await resp.read()
-                status = resp.status
-                if status >= 400:
-                    raise StatusError(status, _text(raw, resp.charset), resp.headers)
-        except self._timeouts:
-            raise CallFailed(Failure(TIMED_OUT, retryable=True)) from None
-        except self._errors as exc:
-            raise CallFailed(connection_failure(exc)) from exc
+        if self._loop is not asyncio.get_running_loop():
+            self._open()
+        if self._wire is not None:
+            try:
+                reply = await self._wire.post(dumps(body))
+            except TimedOut:
+                raise CallFailed(Failure(TIMED_OUT, retryable=True)) from None
+            except Broken as exc:
+                raise CallFailed(connection_failure(exc)) from exc
+            raw = reply.body
+            if reply.status >= 400:
+                charset = _charset(reply.headers.get("content-type", ""))
+                raise StatusError(reply.status, _text(raw, charset), reply.headers)
+        else:
+            raw = await self._post_aiohttp(body)
         try:
             return loads(raw)
         except ValueError as exc:
             raise CallFailed(malformed(exc)) from exc
 
+    async def _post_aiohttp(self, body: Any) -> bytes:
+        """Return the body of the answer to POSTing `body` through the aiohttp session."""
+        try:
+            async with self._session.post(self.url, data=dumps(body), proxy=self._proxy) as resp:
+                raw: bytes = await resp.read()
+                if resp.status >= 400:
+                    raise StatusError(resp.status, _text(raw, resp.charset), resp.headers)
+                return raw
+        except self._timeouts:
+            raise CallFailed(Failure(TIMED_OUT, retryable=True)) from None
+        except self._errors as exc:
+            raise CallFailed(connection_failure(exc)) from exc
+
     async def close(self) -> None:
-        """Close the session and its connections, if one was opened."""
+        """Close the pool or the session and their connections, if one was opened."""
+        self._closed = True
+        if self._wire is not None:
+            self._wire.close()
         if self._session is not None:
             await self._session.close()
 
@@ -173,15 +203,21 @@ def _text(raw: bytes, charset: str | None) -> str:
         return raw.decode("utf-8", errors="replace").strip()
 
 
-def _env_proxy(url: Any) -> Any:
-    """Return the proxy URL the environment names for `url` (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
-    NO_PROXY, as urllib reads them), or None."""
+def _charset(content_type: str) -> str | None:
+    """Return the charset a Content-Type header declares, or None."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"') or None
+    return None
+
+
+def _env_proxy(scheme: str, host: str) -> str | None:
+    """Return the proxy URL the environment names for a URL of `scheme` on `host`
+    (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY, as urllib reads them), or None."""
     import urllib.request
 
-    from yarl import URL
-
-    if urllib.request.proxy_bypass(url.host or ""):
+    if urllib.request.proxy_bypass(host):
         return None
     proxies = urllib.request.getproxies()
-    proxy = proxies.get(url.scheme) or proxies.get("all")
-    return URL(proxy) if proxy else None
+    return proxies.get(scheme) or proxies.get("all") or None
