@@ -7,9 +7,9 @@ the project's 2-core box, every figure still the median of at least 5 runs. Wher
 size below the one issue 8 names, `--full` runs the issue's exact sizes instead (much longer: the
 Inspect AI runs alone take about half an hour). The differences (default -> full):
 
-  * remote_throughput (every arm: aiohttp loop, SDK loop, tightrope over the sdk and lean
-    transports, Inspect AI): 500 prompts -> 2,000; Inspect AI at concurrency 64 and 0 ms
-    latency only -> at every concurrency and latency;
+  * remote_throughput (every arm: aiohttp loop, http1 loop, SDK loop, tightrope over the sdk
+    and lean transports, Inspect AI): 500 prompts -> 2,000; Inspect AI at concurrency 64 and
+    0 ms latency only -> at every concurrency and latency;
   * ray_throughput: 500 prompts and a cold start at 20 -> 2,000 prompts, cold starts at 20 and
     200 (each cold Ray run starts and stops a local cluster: about 13 s on 2 cores);
   * judge_throughput: refusal-clf on 200 responses -> 100,000 (the other judges: 100,000);

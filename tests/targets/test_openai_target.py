@@ -1,5 +1,5 @@
 """The openai-compatible target against a scripted local server, through both transports: the
-real `openai` SDK and the lean aiohttp client (every test that makes a request runs with each)."""
+real `openai` SDK and the lean client (every test that makes a request runs with each)."""
 
 import asyncio
 from pathlib import Path

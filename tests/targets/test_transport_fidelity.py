@@ -1,4 +1,4 @@
-"""The two transports of the openai targets (the `openai` SDK and the lean aiohttp client) send
+"""The two transports of the openai targets (the `openai` SDK and the lean client) send
 the same requests and make the same records, fault for fault, against the scripted server."""
 
 from __future__ import annotations

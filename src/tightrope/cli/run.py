@@ -123,8 +123,8 @@ def run(
     transport: Annotated[
         str | None,
         typer.Option(
-            help="HTTP client of openai targets: sdk (the openai SDK) or lean (aiohttp). "
-            "Default: sdk for openai:, lean for openai-compatible:."
+            help="HTTP client of openai targets: sdk (the openai SDK) or lean (tightrope's own "
+            "client). Default: sdk for openai:, lean for openai-compatible:."
         ),
     ] = None,
     max_retries: Annotated[

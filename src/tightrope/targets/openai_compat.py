@@ -5,8 +5,9 @@ TGI, LM Studio, Together and the like. Two transports send the same requests and
 answers alike (tests/targets/test_transport_fidelity.py compares their records):
 
 - `sdk`: the official `openai` SDK, the default of `openai:` (OpenAI's own API);
-- `lean`: tightrope's own aiohttp client (targets/openai_lean.py), about twice the requests per
-  second of client CPU; the default of `openai-compatible:` when aiohttp is installed.
+- `lean`: tightrope's own HTTP client (targets/openai_lean.py; targets/http1.py for direct
+  connections, aiohttp through a proxy), about twice the requests per second of client CPU; the
+  default of `openai-compatible:` when aiohttp is installed.
 
 The `transport` setting (`--transport sdk|lean`) picks either for any endpoint. The SDK's own
 retries are off; tightrope retries with backoff and an adaptive concurrency limit
@@ -107,7 +108,7 @@ def completion_response(
 
 class OpenAITarget(RemoteChatTarget):
     """A chat model behind an OpenAI-compatible endpoint through the `openai` SDK, one request
-    per conversation. `LeanOpenAITarget` (targets/openai_lean.py) is the same over aiohttp."""
+    per conversation. `LeanOpenAITarget` (targets/openai_lean.py) is the same over tightrope's own HTTP client."""
 
     transport = "sdk"
 

@@ -1,4 +1,4 @@
-"""The lean transport of the OpenAI targets: chat completions over aiohttp, without the SDK.
+"""The lean transport of the OpenAI targets: chat completions over tightrope's own HTTP client.
 
 It sends what the SDK transport sends for tightrope's calls: the same JSON fields (model,
 messages from `roles.openai_messages`, max_tokens, seed, temperature, top_p, then `extra_body`
@@ -54,7 +54,7 @@ def lean_headers(key: str) -> dict[str, str]:
 
 
 class LeanOpenAITarget(OpenAITarget):
-    """An OpenAI-compatible endpoint through tightrope's aiohttp client (see the module)."""
+    """An OpenAI-compatible endpoint through tightrope's lean HTTP client (see the module)."""
 
     transport = "lean"
 
