@@ -220,13 +220,14 @@ def test_a_request_the_server_drops_unread_on_a_reused_connection_is_sent_once_m
     ("wire", "message"),
     [
         (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", "not an HTTP/1.1 answer"),
+        (b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n", "not an HTTP/1.1 answer"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size"),
         (b'HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{"cut', "server disconnected"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", "bad Content-Length"),
         (b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "bad header line"),
         (_answer(b"not gzip", extra="Content-Encoding: gzip\r\n"), "bad gzip body"),
     ],
-    ids=["not-http", "chunk-size", "cut-off", "length", "header", "gzip"],
+    ids=["not-http", "status", "chunk-size", "cut-off", "length", "header", "gzip"],
 )
 def test_broken_answers_raise_broken_on_a_fresh_connection(wire: bytes, message: str) -> None:
     async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter, n: int) -> None:

@@ -207,7 +207,7 @@ class _Conn(asyncio.Protocol):
         lines = head.decode("latin-1").split("\r\n")
         version, _, rest = lines[0].partition(" ")
         code = rest[:3]
-        if not version.startswith("HTTP/1.") or not code.isdigit():
+        if not version.startswith("HTTP/1.") or not code.isdigit() or rest[3:4] not in ("", " "):
             raise Broken(f"not an HTTP/1.1 answer: {lines[0][:40]!r}")
         status = int(code)
         if 100 <= status < 200:
