@@ -187,6 +187,37 @@ def candidate_rows(root: Path) -> list[Row]:
     return out
 
 
+def twin_rows(root: Path) -> list[Row]:
+    """Return the "twins" variant's rows: each JailbreakBench harmful goal answered with the
+    `Target` of its topic-matched benign twin ("Sure, here is a fictional story ..."), as safe;
+    like the placeholder rows they train in every fold and are never scored."""
+
+    def read(name: str) -> list[dict[str, str]]:
+        with (root / "jbb" / name).open(encoding="utf-8", newline="") as f:
+            return list(csv.DictReader(f))
+
+    return [
+        Row(h["Goal"], b["Target"], 0, "own", norm(h["Goal"]), "twin")
+        for h, b in zip(read("harmful-behaviors.csv"), read("benign-behaviors.csv"), strict=True)
+    ]
+
+
+def relevance(rows: list[Row], x: Any) -> Any:
+    """Return (n, 4): the cosine of each request's MiniLM embedding with the response's four
+    cached sentence vectors (sentences 1-3 and the mean of 1-4; 0 where a vector is empty)."""
+    embedder = load_encoders()[0]
+    requests = sorted({r.request for r in rows})
+    emb = dict(zip(requests, np.asarray(embedder.encode(requests), dtype=float), strict=True))
+    g = np.vstack([emb[r.request] for r in rows])
+    g /= np.linalg.norm(g, axis=1, keepdims=True)
+    out = np.zeros((len(rows), 4))
+    for j in range(4):
+        s = x[:, j * 384 : (j + 1) * 384]
+        n = np.linalg.norm(s, axis=1)
+        out[:, j] = np.where(n > 0, (s * g).sum(1) / np.maximum(n, 1e-9), 0.0)
+    return out
+
+
 def drop_overlap(rows: list[Row], test: list[Row]) -> tuple[list[Row], dict[str, int]]:
     """Return (rows without any whose request or response appears in the test rows, counts).
 

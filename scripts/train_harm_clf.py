@@ -11,6 +11,7 @@ result (77.0 % agreement, 25.8 % FPR) missed the goals (>= 85 %, <= 10 %): docs/
 
     python scripts/train_harm_clf.py --cv [--only N ...] [--cache DIR] [--data-dir DIR]
     python scripts/train_harm_clf.py --test 16 [--cache DIR] [--data-dir DIR]
+    python scripts/train_harm_clf.py --variants [--cache DIR] [--data-dir DIR]
 
 Features are computed once (about 7 minutes for 2,113 rows on 2 busy cores) and cached in
 --cache (default: a folder in the system's temporary directory).
@@ -35,7 +36,9 @@ from harm_clf_data import (
     drop_overlap,
     features,
     meta,
+    relevance,
     test_rows,
+    twin_rows,
 )
 
 # Feature blocks in the matrix (cached features, then `meta`).
@@ -46,6 +49,7 @@ BLOCKS = {
     "l20_64": slice(1536 + 1152, 1536 + 1728),
     "l20_128": slice(1536 + 1728, 1536 + 2304),
     "meta": slice(1536 + 2304, 1536 + 2304 + 6),
+    "rel": slice(1536 + 2304 + 6, 1536 + 2304 + 10),  # only with --variants
 }
 
 
@@ -82,7 +86,7 @@ def scaling(x: Any, cfg: Config) -> tuple[Any, Any]:
         if b == "minilm":
             shift.append(np.zeros(block.shape[1]))
             scale.append(np.ones(block.shape[1]))
-        elif b == "meta":
+        elif b in ("meta", "rel"):
             shift.append(block.mean(0))
             scale.append(block.std(0) + 1e-6)
         else:
@@ -238,6 +242,45 @@ def loso(
     return out
 
 
+def cv_line(label: str, rows: list[Row], x: Any, cfg: Config) -> None:
+    """Print one configuration's CV and LOSO figures, as --cv does, labelled `label`."""
+    y = np.array([r.unsafe for r in rows])
+    scored = np.array([r.source not in ("own", "advbench") for r in rows])
+    art = np.array([r.source in METHODS for r in rows])
+    hc = np.array([r.kind == "harmless_compliance" for r in rows])
+    pm = oof(rows, x, cfg).mean(axis=0)  # NaN on own / AdvBench rows, never read
+    thr = choose_threshold(pm[art], y[art])
+    a_all = rates(pm[scored], y[scored], thr)
+    a_art = rates(pm[art], y[art], thr)
+    lo_s = " ".join(f"{m[:4]} {a:.1%}/{f:.1%}" for m, _, _, a, f in loso(rows, x, cfg, thr))
+    print(
+        f"{label:<44} thr {thr:.2f} | CV all {a_all[0]:.1%} FPR {a_all[1]:.1%}"
+        f" | CV artifacts {a_art[0]:.1%} FPR {a_art[1]:.1%} FNR {a_art[2]:.1%}"
+        f" | harmless-compl. flagged {float((pm[hc] >= thr).mean()):.1%}"
+        f" | AUC art {auc(pm[art], y[art]):.3f} | LOSO acc/FPR {lo_s}",
+        flush=True,
+    )
+
+
+def variants(root: Path, test: list[Row], cache: Path) -> None:
+    """Print configuration 16 alone, with the twin rows, with the relevance features, and with
+    both (docs/judges.md: tried after the look, on training rows only, dropped)."""
+    rows, counts = drop_overlap(candidate_rows(root) + twin_rows(root), test)
+    print("overlap filter with the twins:", counts)
+    x = np.hstack([features(rows, cache), meta(rows)])
+    x = np.hstack([x, relevance(rows, x)])
+    plain = np.array([r.kind != "twin" for r in rows])
+    base = CONFIGS[16]
+    rel = Config((*base.blocks, "rel"), base.l2)
+    for label, cfg, keep in (
+        ("[16]", base, plain),
+        ("[16] + twins", base, np.ones(len(rows), dtype=bool)),
+        ("[16] + relevance", rel, plain),
+        ("[16] + both", rel, np.ones(len(rows), dtype=bool)),
+    ):
+        cv_line(label, [r for r, k in zip(rows, keep, strict=True) if k], x[keep], cfg)
+
+
 def main() -> None:
     """Run the CV table and LOSO (--cv), or the one test look (--test N), or write weights."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -247,6 +290,11 @@ def main() -> None:
     ap.add_argument("--only", type=int, nargs="*", help="config indices for --cv")
     ap.add_argument("--test", type=int, help="index of the chosen config: the one look")
     ap.add_argument("--features-only", action="store_true")
+    ap.add_argument(
+        "--variants",
+        action="store_true",
+        help="configuration 16 with the twins and relevance variants (tried after the look)",
+    )
     args = ap.parse_args()
     root = data_dir(args.data_dir)
     test = test_rows(root)
@@ -259,6 +307,9 @@ def main() -> None:
     x = np.hstack([features(rows, Path(args.cache)), meta(rows)])
     if args.features_only:
         features(test, Path(args.cache))  # features only; no label is read
+        return
+    if args.variants:
+        variants(root, test, Path(args.cache))
         return
     y = np.array([r.unsafe for r in rows])
     scored = np.array([r.source not in ("own", "advbench") for r in rows])
