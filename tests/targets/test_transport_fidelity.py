@@ -245,18 +245,34 @@ def test_without_orjson_the_lean_transport_sends_the_same_json(
     assert all(r.ok for r in got)
 
 
-def test_without_aiohttp_the_default_falls_back_to_the_sdk(
+def test_without_aiohttp_the_lean_transport_needs_it_only_behind_a_proxy(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import importlib.util
+    import sys
 
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "aiohttp" else real(name, *a)
     )
-    url = "openai-compatible:http://127.0.0.1:1/v1#m"
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # `import aiohttp` now fails
+    for name in ("NO_PROXY", "ALL_PROXY", "HTTPS_PROXY", "HTTP_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    # A direct connection needs no HTTP library: the default stays lean, and it answers.
+    with ScriptedServer() as srv:
+        t = get_target(f"openai-compatible:{srv.base_url}#m", **FAST)
+        assert t.transport == "lean"  # type: ignore[attr-defined]
+        [r] = asyncio.run(t.generate([_user("hello")], GenerationConfig()))
+    assert r.ok and r.text
+    # Behind a proxy it would need aiohttp: the default falls back to the SDK, and asking for
+    # lean is bad input naming the extra.
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    url = "openai-compatible:http://example.invalid/v1#m"
     assert get_target(url).transport == "sdk"  # type: ignore[attr-defined]
     with pytest.raises(
-        InputError, match=r"lean transport needs aiohttp: pip install 'tightrope\[fast\]'"
+        InputError,
+        match=r"reaches openai-compatible:http://example\.invalid/v1#m through a proxy .*"
+        r"needs aiohttp \(or give --transport sdk\): pip install 'tightrope\[fast\]'",
     ):
         get_target(url, transport="lean")

@@ -212,6 +212,18 @@ def _charset(content_type: str) -> str | None:
     return None
 
 
+def aiohttp_needed(url: str) -> str | None:
+    """Return why a request to `url` would go through aiohttp rather than targets/http1.py: a
+    proxy the environment names for it, or a user and password in it; None for a direct
+    connection (which needs no HTTP library at all)."""
+    parts = urlsplit(url)
+    if _env_proxy(parts.scheme, parts.hostname or "") is not None:
+        return "a proxy (HTTP_PROXY, HTTPS_PROXY or ALL_PROXY)"
+    if parts.username is not None:
+        return "a user and password in the URL"
+    return None
+
+
 def _env_proxy(scheme: str, host: str) -> str | None:
     """Return the proxy URL the environment names for a URL of `scheme` on `host`
     (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY, as urllib reads them), or None."""

@@ -7,7 +7,7 @@ answers alike (tests/targets/test_transport_fidelity.py compares their records):
 - `sdk`: the official `openai` SDK, the default of `openai:` (OpenAI's own API);
 - `lean`: tightrope's own HTTP client (targets/openai_lean.py; targets/http1.py for direct
   connections, aiohttp through a proxy), about twice the requests per second of client CPU; the
-  default of `openai-compatible:` when aiohttp is installed.
+  default of `openai-compatible:` (the SDK where a proxy is in the way and aiohttp is missing).
 
 The `transport` setting (`--transport sdk|lean`) picks either for any endpoint. The SDK's own
 retries are off; tightrope retries with backoff and an adaptive concurrency limit
@@ -195,14 +195,19 @@ def make_openai_target(
 ) -> Target:
     """Return the target over the transport the settings name, else over `default`.
 
-    The lean transport needs aiohttp, the SDK transport the openai SDK; a missing one is bad
-    input (exit 2) naming the extra to install. `default` "lean" falls back to the SDK where
-    aiohttp is not installed.
+    The SDK transport needs the openai SDK; the lean one needs nothing for a direct connection,
+    and aiohttp through a proxy (targets/openai_lean.py). A missing one is bad input (exit 2)
+    naming the extra to install. `default` "lean" falls back to the SDK where the endpoint is
+    behind a proxy and aiohttp is not installed.
     """
     chosen = pick_settings(settings, SETTINGS)
     transport = chosen.pop("transport", None)
     if transport is None:
-        lean_ok = importlib.util.find_spec("aiohttp") is not None
+        from tightrope.targets.lean_http import aiohttp_needed
+        from tightrope.targets.openai_lean import OPENAI_BASE_URL
+
+        proxied = aiohttp_needed(base_url or OPENAI_BASE_URL) is not None
+        lean_ok = not proxied or importlib.util.find_spec("aiohttp") is not None
         transport = "lean" if default == "lean" and lean_ok else "sdk"
     if transport not in TRANSPORTS:
         raise InputError(f"target {spec}: transport {transport!r} is not one of sdk, lean")
@@ -228,7 +233,7 @@ def openai_target(model: str, **settings: Any) -> Target:
 @target("openai-compatible")
 def openai_compatible_target(arg: str, **settings: Any) -> Target:
     """Any OpenAI-compatible server: openai-compatible:BASE_URL#MODEL (vLLM, Ollama, TGI...);
-    the lean transport where aiohttp is installed unless `transport` says sdk."""
+    the lean transport unless `transport` says sdk (make_openai_target)."""
     base_url, model = endpoint_and_model("openai-compatible", arg)
     return make_openai_target(
         spec=f"openai-compatible:{arg}",

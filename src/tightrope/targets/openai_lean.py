@@ -21,7 +21,7 @@ from typing import Any
 
 from tightrope._version import __version__
 from tightrope.records import GenerationConfig, Message, Response
-from tightrope.targets.lean_http import JSON_LIBRARY, LeanClient, StatusError
+from tightrope.targets.lean_http import JSON_LIBRARY, LeanClient, StatusError, aiohttp_needed
 from tightrope.targets.openai_compat import (
     OpenAITarget,
     completion_response,
@@ -58,9 +58,21 @@ class LeanOpenAITarget(OpenAITarget):
 
     transport = "lean"
 
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        url = self._base_url or OPENAI_BASE_URL
+        why = aiohttp_needed(url)
+        if why is not None:
+            check_installed(
+                "aiohttp",
+                f"the lean transport reaches {self.spec} through {why}, which needs aiohttp "
+                "(or give --transport sdk)",
+                "fast",
+            )
+
     def _require(self) -> None:
-        """Raise InputError (exit 2) when aiohttp is not installed."""
-        check_installed("aiohttp", "the lean transport needs aiohttp", "fast")
+        """Nothing to check here: direct connections need no HTTP library (targets/http1.py);
+        one through a proxy needs aiohttp, checked in __init__ once the URL is known."""
 
     def _make_client(self) -> LeanClient:
         base = (self._base_url or OPENAI_BASE_URL).rstrip("/")
