@@ -80,7 +80,7 @@ class _Conn(asyncio.Protocol):
         self.got_bytes = True
         self.last_read = self.loop.time()
         if self.waiter is None:
-            return  # bytes nobody asked for: the connection is not reused (see acquire)
+            return  # bytes nobody asked for: the connection is not reused (Origin._take)
         try:
             reply = self._parse()
         except Broken as exc:
@@ -90,6 +90,7 @@ class _Conn(asyncio.Protocol):
             self._finish(reply)
 
     def eof_received(self) -> bool:
+        self.closed = True  # at once: connection_lost comes a loop turn later
         return False  # close the transport; connection_lost finishes or fails the answer
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -271,7 +272,8 @@ class Origin:
         self.timeout = timeout
         self.pool = pool
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        lines = [f"POST {path} HTTP/1.1", f"Host: {parts.netloc}"]
+        host = parts.netloc.rpartition("@")[2]  # never a user:password (LeanClient's aiohttp's)
+        lines = [f"POST {path} HTTP/1.1", f"Host: {host}"]
         for name, value in headers.items():
             if any(c in f"{name}{value}" for c in "\r\n\0"):
                 raise InputError(f"HTTP header {name} holds a line break; remove it")
@@ -353,7 +355,8 @@ class Origin:
         now = time.monotonic()
         while self._idle:
             conn = self._idle.pop()
-            if not conn.closed and not conn.buf and now - conn.idle_since <= IDLE_S:
+            live = conn.transport is not None and not conn.transport.is_closing()
+            if live and not conn.closed and not conn.buf and now - conn.idle_since <= IDLE_S:
                 return conn
             conn.close()
         return None
