@@ -125,7 +125,7 @@ KNOWN_SETTINGS = {
     "api_key_env": "environment variable holding the API key",
     "extra_body": "extra JSON fields sent with each request",
     "version": "your label for what serves an endpoint (bump it after a redeploy); in cache keys",
-    "transport": "HTTP client of the openai targets: sdk (the openai SDK) or lean (tightrope's own)",
+    "transport": "HTTP client of the openai targets: sdk (the openai SDK) or lean (tightrope's)",
 }
 
 

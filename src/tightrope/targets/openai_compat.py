@@ -108,7 +108,8 @@ def completion_response(
 
 class OpenAITarget(RemoteChatTarget):
     """A chat model behind an OpenAI-compatible endpoint through the `openai` SDK, one request
-    per conversation. `LeanOpenAITarget` (targets/openai_lean.py) is the same over tightrope's own HTTP client."""
+    per conversation. `LeanOpenAITarget` (targets/openai_lean.py) is the same over tightrope's
+    own HTTP client."""
 
     transport = "sdk"
 
