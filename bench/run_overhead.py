@@ -6,12 +6,13 @@
 The target (`bench-null:`) does no I/O: it returns a fixed answer (a third refuse, as the stub
 server's), so everything the run spends is tightrope's own work: planning (the plan written to
 SQLite, chunk by chunk inside the generate stage: run/plan.py), the generate stage (queue,
-cache-first wrapper, retry loop and concurrency limit, store writes), the `refusal` judge and its verdicts, the tables. Each repeat is a fresh store; the
-figure is process CPU time per request (median over repeats), split by stage with wrappers
-around the stage functions, plus the CLI's progress bar drawn to a null console (its `advance`
-per request, timed apart). `--profile FILE` also writes a pyinstrument profile of one run
-(pyinstrument is not a dependency: install it to profile). The goal of issue 22 is < 0.3 ms
-per request; docs/benchmarks.md says what remains.
+cache-first wrapper, retry loop and concurrency limit, store writes), the `refusal` judge and
+its verdicts, the tables. Each repeat is a fresh store; the figure is process CPU time per
+request (median over repeats), split by stage with wrappers around the stage functions, plus the
+CLI's progress bar drawn to a null console (its `advance` per request, timed apart). `--profile
+FILE` also writes a pyinstrument profile of one run (pyinstrument is not a dependency: install
+it to profile). The goal of issue 22 is < 0.3 ms per request; docs/benchmarks.md says what
+remains.
 """
 
 from __future__ import annotations

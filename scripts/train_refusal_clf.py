@@ -18,23 +18,22 @@ is where accuracy is reported.
     .venv/bin/python scripts/train_refusal_clf.py --lomo [--json FILE] [--data-dir ../shared/data]
 
 prints held-out accuracy per file next to the XSTest string matcher's on the same rows and
-writes the weights (Newton's method on an L2-regularised logistic loss, no randomness). The
-576 model-state features are standardised over the XSTest training rows and divided by
-sqrt(576), so that together they weigh about as much as one sentence embedding. A second
-regression, the gate, is fitted on the same rows over the MiniLM features and two text
-features (`gate_features`); the judge takes the gate's answer where its logit is at least
-GATE_MARGIN from 0 and the full regression's elsewhere (the cascade), and every accuracy
-printed is the cascade's unless labelled "full". ``--cv`` also
-prints the swapped split (train on the other half), for a 2-fold estimate; it does not change
-the weights written. ``--inner-cv`` first prints the estimate the features and L2 strength were
-chosen by: 5-fold cross-validation inside the training half only, folds grouped by prompt,
-repeated over 8 fixed fold assignments (the own examples and AdvBench rows are in every
-training fold), and the gate's margin: the smallest of GATE_MARGINS whose cascade is at least
-as accurate as the full regression there; it never touches the held-out rows. ``--lomo``
-prints leave-one-model-out accuracy instead (train on two XSTest completion files, test on the third; also with prompts
-split by the same halves, so that neither the model nor the prompt was seen) and writes no
-weights; ``--json FILE`` also writes its counts, from which ``scripts/lomo_card.py`` fills
-refusal-clf's card.
+writes the weights (Newton's method on an L2-regularised logistic loss, no randomness). The 576
+model-state features are standardised over the XSTest training rows and divided by sqrt(576), so
+that together they weigh about as much as one sentence embedding. A second regression, the gate,
+is fitted on the same rows over the MiniLM features and two text features (`gate_features`); the
+judge takes the gate's answer where its logit is at least GATE_MARGIN from 0 and the full
+regression's elsewhere (the cascade), and every accuracy printed is the cascade's unless
+labelled "full". ``--cv`` also prints the swapped split (train on the other half), for a 2-fold
+estimate; it does not change the weights written. ``--inner-cv`` first prints the estimate the
+features and L2 strength were chosen by: 5-fold cross-validation inside the training half only,
+folds grouped by prompt, repeated over 8 fixed fold assignments (the own examples and AdvBench
+rows are in every training fold), and the gate's margin: the smallest of GATE_MARGINS whose
+cascade is at least as accurate as the full regression there; it never touches the held-out
+rows. ``--lomo`` prints leave-one-model-out accuracy instead (train on two XSTest completion
+files, test on the third; also with prompts split by the same halves, so that neither the model
+nor the prompt was seen) and writes no weights; ``--json FILE`` also writes its counts, from
+which ``scripts/lomo_card.py`` fills refusal-clf's card.
 """
 
 from __future__ import annotations

@@ -75,7 +75,9 @@ def test_a_version_1_store_answers_the_same_after_its_migration(tmp_path: Path) 
     with closing(sqlite3.connect(db)) as conn:
         for table, column, _, value in COLUMNS:
             rows = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            same = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} IS {value}")
+            same = conn.execute(
+                f"SELECT COUNT(*) FROM {table} WHERE {column} IS {value.format(t='')}"
+            )
             assert rows > 0 and same.fetchone()[0] == rows, (table, column)
     # Opened again (and read-only) it is a version 2 store, unchanged.
     again = Store.open(db, readonly=True)

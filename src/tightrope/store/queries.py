@@ -4,24 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from tightrope.store.schema import COLUMNS
+
 # Version 2's columns as version 1 stores spell them (store/schema.py, COLUMNS): a version 1
 # store opened read-only cannot be migrated, so its queries read the row's JSON.
-_FROM_JSON = {
-    "side": "json_extract({t}.data, '$.side')",
-    "category": "json_extract({t}.data, '$.category')",
-    "target": "json_extract({t}.data, '$.target')",
-    "attack": "json_extract({t}.data, '$.attack')",
-    "filtered": "(json_extract({t}.data, '$.filtered') IS NOT NULL)",
-    "label": "json_extract({t}.data, '$.label')",
-    "prompt_tokens": "json_extract({t}.data, '$.usage.prompt_tokens')",
-    "completion_tokens": "json_extract({t}.data, '$.usage.completion_tokens')",
-}
+_FROM_JSON = {column: value for _, column, _, value in COLUMNS}
 
 
 def col(columns: bool, table: str, name: str) -> str:
     """Return the SQL of field `name` of the row aliased `table`: its column in a version 2
     store (`columns`), else the same value read from the row's JSON."""
-    return f"{table}.{name}" if columns else _FROM_JSON[name].format(t=table)
+    return f"{table}.{name}" if columns else _FROM_JSON[name].format(t=f"{table}.")
 
 
 def not_filtered(columns: bool, table: str = "r") -> str:

@@ -7,9 +7,10 @@ Version 2 copies the few fields of the stored JSON that the run's own queries fi
 by into real columns (`COLUMNS`: a behavior's side and category, an attempt's target and attack,
 whether a response was filtered and its token usage, a verdict's label), written with each row:
 counting failures, usage, the tables and the judge stage's work no longer parse the JSON of
-every row (SQLite's `json_extract`). The JSON stays the record; the columns are copies of it. A version 1 store
-opened for writing is migrated in one transaction (the columns added and filled from the JSON);
-opened read-only it cannot be, so its queries read the JSON as before (`Store.columns`).
+every row (SQLite's `json_extract`). The JSON stays the record; the columns are copies of it.
+A version 1 store opened for writing is migrated in one transaction (the columns added and
+filled from the JSON); opened read-only it cannot be, so its queries read the JSON as before
+(`Store.columns`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tightrope.errors import StoreError
+from tightrope.store.transaction import immediate
 
 SCHEMA_VERSION = "2"
 # Versions this tightrope opens: version 1 is migrated when opened for writing.
@@ -72,23 +74,24 @@ CREATE TABLE IF NOT EXISTS sweep_cells (
 );
 """
 
-# Version 2's columns: (table, column, type, its value read from the row's JSON). A version 1
-# store gets them with ALTER TABLE ADD COLUMN (appended after `data`, as in `_SCHEMA`), filled
-# by these expressions; version 1's queries used the same expressions.
+# Version 2's columns: (table, column, type, its value read from the row's JSON, with `{t}`
+# where the row's table alias and a dot go). A version 1 store gets them with ALTER TABLE ADD
+# COLUMN (appended after `data`, as in `_SCHEMA`), filled by these expressions; a version 1
+# store opened read-only is queried through them (store/queries.py, `col`).
 COLUMNS: tuple[tuple[str, str, str, str], ...] = (
-    ("behaviors", "side", "TEXT", "json_extract(data, '$.side')"),
-    ("behaviors", "category", "TEXT", "json_extract(data, '$.category')"),
-    ("attempts", "target", "TEXT", "json_extract(data, '$.target')"),
-    ("attempts", "attack", "TEXT", "json_extract(data, '$.attack')"),
-    ("responses", "filtered", "INTEGER", "json_extract(data, '$.filtered') IS NOT NULL"),
-    ("responses", "prompt_tokens", "INTEGER", "json_extract(data, '$.usage.prompt_tokens')"),
+    ("behaviors", "side", "TEXT", "json_extract({t}data, '$.side')"),
+    ("behaviors", "category", "TEXT", "json_extract({t}data, '$.category')"),
+    ("attempts", "target", "TEXT", "json_extract({t}data, '$.target')"),
+    ("attempts", "attack", "TEXT", "json_extract({t}data, '$.attack')"),
+    ("responses", "filtered", "INTEGER", "(json_extract({t}data, '$.filtered') IS NOT NULL)"),
+    ("responses", "prompt_tokens", "INTEGER", "json_extract({t}data, '$.usage.prompt_tokens')"),
     (
         "responses",
         "completion_tokens",
         "INTEGER",
-        "json_extract(data, '$.usage.completion_tokens')",
+        "json_extract({t}data, '$.usage.completion_tokens')",
     ),
-    ("verdicts", "label", "TEXT", "json_extract(data, '$.label')"),
+    ("verdicts", "label", "TEXT", "json_extract({t}data, '$.label')"),
 )
 
 
@@ -235,19 +238,14 @@ def _migrate(conn: sqlite3.Connection) -> None:
     same old store migrate it once; a kill mid-way leaves version 1 as it was."""
     if _version(conn) == SCHEMA_VERSION:
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         if _version(conn) != SCHEMA_VERSION:
             for table, column, kind, value in COLUMNS:
                 have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
                 if column not in have:
                     conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-                conn.execute(f"UPDATE {table} SET {column} = {value}")
+                conn.execute(f"UPDATE {table} SET {column} = {value.format(t='')}")
             conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (SCHEMA_VERSION,))
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def _open_error(path: Path, exc: sqlite3.Error) -> StoreError:

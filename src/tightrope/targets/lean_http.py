@@ -111,16 +111,16 @@ class LeanClient:
     def _open(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._closed = False
-        parts = urlsplit(self.url)
-        # HTTP(S)_PROXY and NO_PROXY are honoured as the SDK's client honours them, read once
-        # here: aiohttp's trust_env would read them (and ~/.netrc) in a worker thread for every
-        # request, two thread hops each.
-        self._proxy = _env_proxy(parts.scheme, parts.hostname or "")
-        if self._proxy is None and parts.username is None:
+        if aiohttp_needed(self.url) is None:
             self._wire = Origin(
                 self.url, headers=self.headers, timeout=self.timeout, pool=self.pool
             )
             return
+        # HTTP(S)_PROXY and NO_PROXY are honoured as the SDK's client honours them, read once
+        # here: aiohttp's trust_env would read them (and ~/.netrc) in a worker thread for every
+        # request, two thread hops each.
+        parts = urlsplit(self.url)
+        self._proxy = _env_proxy(parts.scheme, parts.hostname or "")
         try:
             import aiohttp
         except ImportError:
