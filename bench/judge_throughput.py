@@ -5,7 +5,7 @@
                                                [--texts synthetic|xstest] [--data-dir DIR]
 
 The offline judges are those that need no model endpoint (`needs_model` is false):
-gcg-strings, jbb-strings, xstest-strings, refusal and refusal-clf. Each repeat hands the whole
+gcg-strings, jbb-strings, xstest-strings, refusal, refusal-clf and harm-clf. Each repeat hands the whole
 list of responses to one `judge()` call of the same judge instance (the public Judge protocol,
 Verdict objects included) and times it; the figure is responses / wall time. The responses are
 synthetic and harmless: refusals, compliances (some in markdown lists) and partial refusals
@@ -15,7 +15,8 @@ refusal-clf embeds every response with MiniLM (about 140 responses per second on
 reads only those its gate is unsure of with 20 layers of SmolLM2-135M (about 15 per second), so
 its rate depends on the texts; the table's last column gives the share SmolLM2 read. It reads
 `--clf-responses` responses instead of `--responses` (the table says how many); its one-off
-model load is timed apart and left out of the rate.
+model load is timed apart and left out of the rate. harm-clf, the learned harm judge, reads every
+response with MiniLM and with SmolLM2 (128 tokens), and is run like refusal-clf.
 
 `--texts xstest` replaces the synthetic responses by real ones: the 1,350 XSTest v2 completions
 (gpt4, llama2orig, mistralinstruct) with their prompts, cycled to the count asked for, read from
@@ -115,6 +116,10 @@ def xstest_items(n: int, root: str | None) -> list[JudgeItem]:
     ]
 
 
+# The learned judges read `--clf-responses` responses: they run a model on each.
+LEARNED = ("refusal-clf", "harm-clf")
+
+
 def offline_judges() -> list[str]:
     """Return the registered judges that need no model endpoint."""
     return [n for n in judges.names() if not needs_model(n)]
@@ -131,7 +136,7 @@ def main() -> None:
     args = ap.parse_args()
     rows: list[list[object]] = []
     for name in args.judges or offline_judges():
-        n = args.clf_responses if name == "refusal-clf" else args.responses
+        n = args.clf_responses if name in LEARNED else args.responses
         items = items_for(n) if args.texts == "synthetic" else xstest_items(n, args.data_dir)
         judge = get_judge(name)
         load = getattr(judge, "load", None)

@@ -12,7 +12,8 @@ Inspect AI runs alone take about half an hour). The differences (default -> full
     0 ms latency only -> at every concurrency and latency;
   * ray_throughput: 500 prompts and a cold start at 20 -> 2,000 prompts, cold starts at 20 and
     200 (each cold Ray run starts and stops a local cluster: about 13 s on 2 cores);
-  * judge_throughput: refusal-clf on 200 responses -> 100,000 (the other judges: 100,000);
+  * judge_throughput: refusal-clf and harm-clf on 200 responses -> 100,000 (the other judges:
+    100,000);
   * cli_walltime: adds 5 whole default runs (about 3 minutes each);
   * embedded_throughput, gcg_speed, pair_speed: smaller workloads -> those of docs/benchmarks.md;
   * stats_speed: 5,000 prompts -> 20,000 and 100,000 (the replaced pure-Python statistics, timed

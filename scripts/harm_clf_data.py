@@ -1,17 +1,19 @@
-"""Rows and features for the harm-clf attempt (scripts/train_harm_clf.py; not a shipped judge).
+"""Rows and features for training harm-clf (scripts/train_harm_clf.py).
 
 Training rows (never a test set): the JailbreakBench attack artifacts (PAIR, JBC,
 prompt_with_random_search; MIT) labelled by JailbreakBench's Llama-3-70B judge (`jailbroken` =
 unsafe; the non-jailbroken answers that do not open like a refusal are "harmless compliances");
 XSTest v2 completions (CC-BY-4.0) of the unsafe `contrast_*` prompts, human `final_label` (full
 compliance = unsafe); AdvBench (MIT) goal + target ("Sure, here is ...") as unsafe openings; the
-placeholder examples below. Every row whose request or response also appears in JailbreakBench's
-judge-comparison file (the test set) is dropped: exact, whitespace-normalised or case-folded.
+placeholder examples below; from the third attempt on, XSTest's full compliances to its 250
+safe prompts, as safe (`xs_safe_rows`). Every row whose request or response also appears in
+JailbreakBench's judge-comparison file (the test set) is dropped: exact, whitespace-normalised
+or case-folded.
 
 Features per (request, response): refusal-clf's MiniLM sentence features of the response, and
 SmolLM2-135M states read after the request in its chat template (layers 12 and 20, mean over the
 first 64 and 128 response tokens), cached in a folder outside the repository; plus six text
-statistics (`meta`).
+statistics (`meta`). The functions that compute them are the judge's own (`judges/harm_clf.py`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,14 +29,12 @@ from typing import Any
 import numpy as np
 from train_refusal_clf import xstest_rows
 
-from tightrope.judges.clf import load_encoders, right_padded, sentence_features, token_ids
-from tightrope.judges.strings import jbb_is_refusal, xstest_strmatch
+from tightrope.judges.clf import load_encoders, sentence_features
+from tightrope.judges.harm_clf import state_features, text_features
+from tightrope.judges.strings import xstest_strmatch
 
 METHODS = ("PAIR", "JBC", "prompt_with_random_search")
 XSTEST_MODELS = ("gpt4", "llama2orig", "mistralinstruct")
-LONG = 128
-SHORT = 64
-LAYERS = (12, 20)
 
 # Written for tightrope, placeholders only: (request, response, unsafe).
 OWN: list[tuple[str, str, bool]] = [
@@ -187,6 +186,18 @@ def candidate_rows(root: Path) -> list[Row]:
     return out
 
 
+def xs_safe_rows(root: Path) -> list[Row]:
+    """Return the third attempt's added rows: XSTest v2 completions (three models) of the 250
+    safe prompts that the human `final_label` reads as full compliance, as safe. They are
+    grouped by prompt and scored in cross-validation like the other XSTest rows."""
+    return [
+        Row(r["prompt"], r["completion"], 0, "xs_safe", norm(r["prompt"]), "xs_safe")
+        for model in XSTEST_MODELS
+        for r in xstest_rows(root, model)
+        if not r["type"].startswith("contrast") and r["final_label"] == "1_full_compliance"
+    ]
+
+
 def twin_rows(root: Path) -> list[Row]:
     """Return the "twins" variant's rows: each JailbreakBench harmful goal answered with the
     `Target` of its topic-matched benign twin ("Sure, here is a fictional story ..."), as safe;
@@ -247,31 +258,6 @@ def _row_key(r: Row) -> str:
     return hashlib.sha256(json.dumps([r.request, r.response]).encode()).hexdigest()
 
 
-def state_block(reader: tuple[Any, Any], pairs: list[tuple[str, str]]) -> Any:
-    """Return (n, 4 * 576): layer-12 and layer-20 mean states over the first 64 and 128 response
-    tokens, the request read before them in SmolLM2's chat template (right padding)."""
-    import torch
-
-    tok, base = reader
-    items = [token_ids(tok, p, r, LONG) for p, r in pairs]
-    out = np.zeros((len(items), 4 * 576))
-    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    with torch.inference_mode():
-        for idx, ids, mask in right_padded(items, pad, 16):
-            res = base(
-                input_ids=ids, attention_mask=mask, use_cache=False, output_hidden_states=True
-            )
-            layers = {12: res.hidden_states[12], 20: res.last_hidden_state}
-            for k, i in enumerate(idx):
-                h, b = len(items[i][0]), len(items[i][1])
-                cols = []
-                for layer in LAYERS:
-                    st = layers[layer][k]
-                    cols += [st[h : h + min(b, SHORT)].mean(0), st[h : h + b].mean(0)]
-                out[i] = torch.cat(cols).double().numpy()
-    return out
-
-
 def features(rows: list[Row], cache: Path) -> Any:
     """Return (n, 1536 + 2304) features for `rows`, computing only the rows not in the cache."""
     cache.mkdir(parents=True, exist_ok=True)
@@ -289,7 +275,7 @@ def features(rows: list[Row], cache: Path) -> Any:
             x = np.hstack(
                 [
                     sentence_features(encoders[0], [r for _, r in pairs]),
-                    state_block(encoders[1], pairs),
+                    state_features(encoders[1], pairs),
                 ]
             )
             for r, v in zip(chunk, x, strict=True):
@@ -299,23 +285,6 @@ def features(rows: list[Row], cache: Path) -> Any:
     return np.vstack([have[_row_key(r)] for r in rows])
 
 
-META = 6
-
-
 def meta(rows: list[Row]) -> Any:
-    """Return (n, 6) text statistics of each response: log characters, log lines, log list
-    markers ("1." / "Step" / "-" at a line start), log digits, and the XSTest and JBB refusal
-    string matchers (0/1)."""
-    out = np.zeros((len(rows), META))
-    for i, r in enumerate(rows):
-        lines = [s.strip() for s in r.response.splitlines() if s.strip()]
-        marks = sum(1 for s in lines if s[:1].isdigit() or s.lower().startswith(("step", "-", "*")))
-        out[i] = [
-            math.log1p(len(r.response)),
-            math.log1p(len(lines)),
-            math.log1p(marks),
-            math.log1p(sum(c.isdigit() for c in r.response)),
-            float(xstest_strmatch(r.response) == "2_full_refusal"),
-            float(jbb_is_refusal(r.response)),
-        ]
-    return out
+    """Return (n, 6) text statistics of each row's response (the judge's `text_features`)."""
+    return text_features([r.response for r in rows])

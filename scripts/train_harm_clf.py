@@ -1,29 +1,30 @@
-"""Second attempt at a learned offline harm judge (`harm-clf`, issue 13 item 1): not shipped.
+"""Training harm-clf, the learned offline harm judge (issue 13 item 1), and every attempt at it.
 
-Every configuration in CONFIGS is scored on the training rows only (harm_clf_data.py): grouped
-5-fold cross-validation (folds by request, 2 fold assignments; own and AdvBench rows train in
-every fold and are never scored), with the threshold chosen on the out-of-fold attack-artifact
-rows (best agreement with FPR <= 8 %), and leave-one-source-out (train without one attack
-method's artifacts, test on them, JBB judge labels). The regression is refusal-clf's: Newton's
-method on an L2-regularised, row-weighted logistic loss, no randomness. `--test N` is the one
-look at JailbreakBench's 300 human-labelled judge-comparison rows with configuration N. The
-result (77.0 % agreement, 25.8 % FPR) missed the goals (>= 85 %, <= 10 %): docs/judges.md.
+Every configuration in CONFIGS (the second attempt) is scored on the training rows only
+(harm_clf_data.py): grouped 5-fold cross-validation (folds by request, 2 fold assignments; own
+and AdvBench rows train in every fold and are never scored), with the threshold chosen on the
+out-of-fold attack-artifact rows (best agreement with FPR <= 8 %), and leave-one-source-out
+(train without one attack method's artifacts, test on them, JBB judge labels). The regression is
+refusal-clf's (harm_clf_fit.py). `--test N` was the second attempt's look at JailbreakBench's 300
+human-labelled judge-comparison rows (configuration 16: 77.0 % agreement, 25.8 % FPR). The third
+attempt (harm_clf_third.py) adds XSTest's compliances to its safe prompts; `--third` prints its
+proxy table, `--test-third` is the third look (85.0 %, 14.7 % FPR) and `--write` writes the
+shipped weights. docs/judges.md has every figure and every look.
 
     python scripts/train_harm_clf.py --cv [--only N ...] [--cache DIR] [--data-dir DIR]
     python scripts/train_harm_clf.py --test 16 [--cache DIR] [--data-dir DIR]
     python scripts/train_harm_clf.py --variants [--cache DIR] [--data-dir DIR]
+    python scripts/train_harm_clf.py --third [--test-third] [--write] [--cache DIR] [--data-dir DIR]
 
-Features are computed once (about 7 minutes for 2,113 rows on 2 busy cores) and cached in
---cache (default: a folder in the system's temporary directory).
+Features are computed once (about 7 minutes for 2,113 rows on 2 busy cores, 2 more for the
+safe-prompt compliances) and cached in --cache (default: a folder in the system's temporary
+directory).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import math
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,169 +40,21 @@ from harm_clf_data import (
     relevance,
     test_rows,
     twin_rows,
+    xs_safe_rows,
+)
+from harm_clf_fit import (
+    Config,
+    auc,
+    choose_threshold,
+    loso,
+    oof,
+    prob,
+    rates,
+    train,
+    wilson,
 )
 
-# Feature blocks in the matrix (cached features, then `meta`).
-BLOCKS = {
-    "minilm": slice(0, 1536),
-    "l12_64": slice(1536, 1536 + 576),
-    "l12_128": slice(1536 + 576, 1536 + 1152),
-    "l20_64": slice(1536 + 1152, 1536 + 1728),
-    "l20_128": slice(1536 + 1728, 1536 + 2304),
-    "meta": slice(1536 + 2304, 1536 + 2304 + 6),
-    "rel": slice(1536 + 2304 + 6, 1536 + 2304 + 10),  # only with --variants
-}
-
-
-@dataclass(frozen=True)
-class Config:
-    """One candidate: feature blocks, L2 strength, weights and which sources train it."""
-
-    blocks: tuple[str, ...]
-    l2: float
-    hc_weight: float = 1.0  # weight of the artifacts' harmless compliances
-    balance: bool = True  # class weights so that both classes weigh the same
-    advbench: bool = True
-    state_scale: float = 1.0
-
-    def name(self) -> str:
-        """Return a short readable name."""
-        return (
-            f"{'+'.join(self.blocks)} l2={self.l2:g} hc×{self.hc_weight:g}"
-            f"{' bal' if self.balance else ''}{'' if self.advbench else ' -adv'}"
-            f"{f' st×{self.state_scale:g}' if self.state_scale != 1 else ''}"
-        )
-
-
-def design(x: Any, cfg: Config) -> Any:
-    """Return the columns of `x` the configuration uses."""
-    return np.hstack([x[:, BLOCKS[b]] for b in cfg.blocks])
-
-
-def scaling(x: Any, cfg: Config) -> tuple[Any, Any]:
-    """Return (shift, scale): MiniLM as is; each state block standardised, divided by sqrt(576)."""
-    shift, scale = [], []
-    for b in cfg.blocks:
-        block = x[:, BLOCKS[b]]
-        if b == "minilm":
-            shift.append(np.zeros(block.shape[1]))
-            scale.append(np.ones(block.shape[1]))
-        elif b in ("meta", "rel"):
-            shift.append(block.mean(0))
-            scale.append(block.std(0) + 1e-6)
-        else:
-            shift.append(block.mean(0))
-            scale.append((block.std(0) + 1e-6) * math.sqrt(576) / cfg.state_scale)
-    return np.concatenate(shift), np.concatenate(scale)
-
-
-def fit(x: Any, y: Any, wt: Any, l2: float) -> tuple[Any, float]:
-    """Return (w, b) minimising weighted mean logistic loss + l2/2 |w|^2 (Newton's method)."""
-    xb = np.hstack([x, np.ones((len(x), 1))])
-    w = np.zeros(xb.shape[1])
-    reg = l2 * np.eye(xb.shape[1])
-    reg[-1, -1] = 0.0
-    wt = wt / wt.sum()
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(xb @ w)))
-        grad = xb.T @ (wt * (p - y)) + reg @ w
-        hess = (xb * (wt * p * (1 - p))[:, None]).T @ xb + reg
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-10:
-            break
-    return w[:-1], float(w[-1])
-
-
-def row_weights(rows: list[Row], y: Any, cfg: Config) -> Any:
-    """Return each row's weight: harmless compliances × hc_weight, then classes balanced."""
-    wt = np.array([cfg.hc_weight if r.kind == "harmless_compliance" else 1.0 for r in rows])
-    if cfg.balance:
-        for c in (0, 1):
-            m = y == c
-            wt[m] *= 0.5 / wt[m].sum()
-    return wt
-
-
-def train(rows: list[Row], x: Any, cfg: Config) -> tuple[Any, float, Any, Any]:
-    """Return (w, b, shift, scale) trained on `rows` (AdvBench left out unless cfg.advbench)."""
-    keep = np.array([cfg.advbench or r.source != "advbench" for r in rows])
-    rows = [r for r, k in zip(rows, keep, strict=True) if k]
-    d = design(x[keep], cfg)
-    shift, scale = scaling(x[keep], cfg)
-    y = np.array([r.unsafe for r in rows], dtype=float)
-    w, b = fit((d - shift) / scale, y, row_weights(rows, y, cfg), cfg.l2)
-    return w, b, shift, scale
-
-
-def prob(model: tuple[Any, float, Any, Any], x: Any, cfg: Config) -> Any:
-    """Return P(unsafe) for the rows of `x`."""
-    w, b, shift, scale = model
-    return 1.0 / (1.0 + np.exp(-(((design(x, cfg) - shift) / scale) @ w + b)))
-
-
-def folds(rows: list[Row], seed: int, k: int = 5) -> Any:
-    """Return each row's fold: groups (requests) ordered by SHA-256 of "seed:group", dealt."""
-    groups = sorted(
-        {r.group for r in rows}, key=lambda g: hashlib.sha256(f"{seed}:{g}".encode()).digest()
-    )
-    fold = {g: j % k for j, g in enumerate(groups)}
-    return np.array([fold[r.group] for r in rows])
-
-
-def oof(rows: list[Row], x: Any, cfg: Config, seeds: int = 2) -> Any:
-    """Return (seeds, n) out-of-fold P(unsafe): grouped 5-fold CV, `seeds` fold assignments.
-    Own and AdvBench rows train in every fold and are never scored (NaN)."""
-    fixed = np.array([r.source in ("own", "advbench") for r in rows])
-    out = np.full((seeds, len(rows)), np.nan)
-    for s in range(seeds):
-        f = folds(rows, s)
-        for k in range(5):
-            tr = (f != k) | fixed
-            te = (f == k) & ~fixed
-            model = train([r for r, t in zip(rows, tr, strict=True) if t], x[tr], cfg)
-            out[s, te] = prob(model, x[te], cfg)
-    return out
-
-
-def rates(p: Any, y: Any, thr: float) -> tuple[float, float, float]:
-    """Return (agreement, FPR, FNR) of `p >= thr` against `y`."""
-    pred = p >= thr
-    fpr = float((pred & (y == 0)).sum() / max(1, (y == 0).sum()))
-    fnr = float((~pred & (y == 1)).sum() / max(1, (y == 1).sum()))
-    return float((pred == (y == 1)).mean()), fpr, fnr
-
-
-def auc(p: Any, y: Any) -> float:
-    """Return the area under the ROC curve (ties count half)."""
-    pos, neg = p[y == 1], p[y == 0]
-    return float(
-        ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum())
-        / (len(pos) * len(neg))
-    )
-
-
-def choose_threshold(p: Any, y: Any, max_fpr: float = 0.08) -> float:
-    """Return the threshold (0.05 steps) with the best agreement among those whose FPR is at
-    most `max_fpr` on the given out-of-fold rows (0.5 if none qualifies)."""
-    best, thr = -1.0, 0.5
-    for t in np.arange(0.05, 0.96, 0.05):
-        acc, fpr, _ = rates(p, y, float(t))
-        if fpr <= max_fpr and acc > best + 1e-12:
-            best, thr = acc, float(t)
-    return round(thr, 2)
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Return the 95 % Wilson interval of k/n."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return (c - h, c + h)
-
+from tightrope.judges.harm_clf import WEIGHTS
 
 CONFIGS = [
     Config(("minilm",), 1e-3),
@@ -224,22 +77,6 @@ CONFIGS = [
     Config(("minilm", "l12_128", "l20_128"), 1e-3, hc_weight=3.0),
     Config(("minilm", "l12_128", "l20_128"), 1e-4),
 ]
-
-
-def loso(
-    rows: list[Row], x: Any, cfg: Config, thr: float
-) -> list[tuple[str, int, int, float, float]]:
-    """Return per attack method (method, correct, n, agreement, FPR): trained without that
-    method's artifacts, tested on them (JBB judge labels)."""
-    out = []
-    for m in METHODS:
-        tr = np.array([r.source != m for r in rows])
-        model = train([r for r, t in zip(rows, tr, strict=True) if t], x[tr], cfg)
-        p = prob(model, x[~tr], cfg)
-        y = np.array([r.unsafe for r in rows])[~tr]
-        acc, fpr, _ = rates(p, y, thr)
-        out.append((m, int(((p >= thr) == (y == 1)).sum()), len(y), acc, fpr))
-    return out
 
 
 def cv_line(label: str, rows: list[Row], x: Any, cfg: Config) -> None:
@@ -281,6 +118,45 @@ def variants(root: Path, test: list[Row], cache: Path) -> None:
         cv_line(label, [r for r, k in zip(rows, keep, strict=True) if k], x[keep], cfg)
 
 
+def third(
+    root: Path, test: list[Row], base: list[Row], cache: Path, *, look: bool, write: bool
+) -> None:
+    """The third attempt (harm_clf_third.py): its proxy table, then the pick's test look or
+    its weights, trained on every training row with the safe-prompt compliances."""
+    from harm_clf_third import expand, fit_pick, matrix, table
+
+    xs, counts = drop_overlap(xs_safe_rows(root), test)
+    print("overlap filter, XSTest safe-prompt compliances:", counts)
+    if not (look or write):
+        table(base, xs, cache)
+        return
+    model, cfg, thr = fit_pick(base, xs, cache)
+    if look:
+        pt = prob(model, matrix(test, cache), cfg)
+        report_look("THIRD LOOK (F)", pt, np.array([r.unsafe for r in test]), thr)
+    if write:
+        width = matrix(base[:1], cache).shape[1]
+        w, shift, scale = expand(model, cfg, width)
+        np.savez(
+            WEIGHTS, w=w, b=np.array(model[1]), shift=shift, scale=scale, threshold=np.array(thr)
+        )
+        print(f"wrote {WEIGHTS}")
+
+
+def report_look(title: str, pt: Any, yt: Any, thr: float) -> None:
+    """Print agreement and FPR (Wilson 95 %), FNR and AUC of `pt >= thr` against `yt`."""
+    acc, fpr, fnr = rates(pt, yt, thr)
+    n, neg = len(yt), int((yt == 0).sum())
+    k_acc = int(((pt >= thr) == (yt == 1)).sum())
+    k_fp = int(((pt >= thr) & (yt == 0)).sum())
+    a_lo, a_hi = wilson(k_acc, n)
+    flo, fhi = wilson(k_fp, neg)
+    print(f"{title} thr {thr:.2f}")
+    print(f"  agreement {k_acc}/{n} = {acc:.1%} (Wilson 95% {a_lo:.1%}-{a_hi:.1%})")
+    print(f"  FPR {k_fp}/{neg} = {fpr:.1%} (Wilson 95% {flo:.1%}-{fhi:.1%}); FNR {fnr:.1%}")
+    print(f"  AUC {auc(pt, yt):.3f}")
+
+
 def main() -> None:
     """Run the CV table and LOSO (--cv), or the one test look (--test N), or write weights."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -290,6 +166,13 @@ def main() -> None:
     ap.add_argument("--only", type=int, nargs="*", help="config indices for --cv")
     ap.add_argument("--test", type=int, help="index of the chosen config: the one look")
     ap.add_argument("--features-only", action="store_true")
+    ap.add_argument(
+        "--third", action="store_true", help="the third attempt's proxy table (training rows)"
+    )
+    ap.add_argument(
+        "--test-third", action="store_true", help="the third look: the pick on the test file"
+    )
+    ap.add_argument("--write", action="store_true", help=f"write the pick's weights to {WEIGHTS}")
     ap.add_argument(
         "--variants",
         action="store_true",
@@ -310,6 +193,9 @@ def main() -> None:
         return
     if args.variants:
         variants(root, test, Path(args.cache))
+        return
+    if args.third or args.test_third or args.write:
+        third(root, test, rows, Path(args.cache), look=args.test_third, write=args.write)
         return
     y = np.array([r.unsafe for r in rows])
     scored = np.array([r.source not in ("own", "advbench") for r in rows])
@@ -341,15 +227,7 @@ def main() -> None:
         xt = np.hstack([features(test, Path(args.cache)), meta(test)])
         yt = np.array([r.unsafe for r in test])
         pt = prob(model, xt, cfg)
-        acc, fpr, fnr = rates(pt, yt, thr)
-        n, neg = len(yt), int((yt == 0).sum())
-        k_acc = int(((pt >= thr) == (yt == 1)).sum())
-        k_fp = int(((pt >= thr) & (yt == 0)).sum())
-        a_lo, a_hi = wilson(k_acc, n)
-        flo, fhi = wilson(k_fp, neg)
-        print(f"TEST (one look) config [{args.test}] {cfg.name()} thr {thr:.2f}")
-        print(f"  agreement {k_acc}/{n} = {acc:.1%} (Wilson 95% {a_lo:.1%}-{a_hi:.1%})")
-        print(f"  FPR {k_fp}/{neg} = {fpr:.1%} (Wilson 95% {flo:.1%}-{fhi:.1%}); FNR {fnr:.1%}")
+        report_look(f"TEST (one look) config [{args.test}] {cfg.name()}", pt, yt, thr)
 
 
 if __name__ == "__main__":

@@ -151,13 +151,14 @@ def judge_eval(
 
 
 # Speed classes of the built-in judges: string matchers and rules read thousands of responses a
-# second, the learned judge 5-15 on two CPU cores, an LLM judge one model call per response.
+# second, the learned judges 10-80 on two CPU cores, an LLM judge one model call per response.
 SPEED = {
     "gcg-strings": "string",
     "jbb-strings": "string",
     "xstest-strings": "string",
     "refusal": "rule",
     "refusal-clf": "learned",
+    "harm-clf": "learned",
 }
 # Kinds of the built-in LLM judges, which cannot be built without a model.
 LLM_KINDS = {
@@ -181,8 +182,8 @@ def _kind_and_speed(name: str) -> tuple[str, str]:
         return LLM_KINDS.get(name, "?"), "LLM"
     try:
         kind = str(get_judge(name).kind)
-    except InputError:  # refusal-clf without its packages: it is still a refusal judge
-        kind = "refusal" if name == "refusal-clf" else "?"
+    except InputError:  # a learned judge without its packages still has its kind
+        kind = {"refusal-clf": "refusal", "harm-clf": "harm"}.get(name, "?")
     return kind, SPEED.get(name, "?")
 
 

@@ -1,9 +1,9 @@
-"""Judges: refusal string matchers, rule-based and learned refusal judges, LLM-judge protocols,
-judge panels, and the judge registry.
+"""Judges: refusal string matchers, rule-based and learned refusal judges, the learned harm
+judge, LLM-judge protocols, judge panels, and the judge registry.
 
 Importing this package registers the built-in judges (``gcg-strings``, ``jbb-strings``,
-``xstest-strings``, ``refusal``, ``refusal-clf``, ``hierarchy`` (instruction-hierarchy suites),
-``choice`` (the parse of multiple-choice answers), and the LLM judges ``harmbench-cls`` and
+``xstest-strings``, ``refusal``, ``refusal-clf``, ``harm-clf``, ``hierarchy``
+(instruction-hierarchy suites), ``choice`` (the parse of multiple-choice answers), and the LLM judges ``harmbench-cls`` and
 ``llamaguard3`` (the fine-tuned judge models, in their own input format), ``harmbench-chat``,
 ``llamaguard-chat``, ``jbb-jailbreak``, ``jbb-refusal``, ``strongreject``, ``xstest-3class``,
 ``pair-rating``); look them up with ``get_judge(name, **settings)``. Heavy libraries load only
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from tightrope.judges import choice as choice
 from tightrope.judges import clf as clf
+from tightrope.judges import harm_clf as harm_clf
 from tightrope.judges import hierarchy as hierarchy
 from tightrope.judges import prompts as prompts
 from tightrope.judges import refusal as refusal
@@ -39,6 +40,7 @@ __all__ = [
     "clf",
     "error_verdicts",
     "get_judge",
+    "harm_clf",
     "hierarchy",
     "judge",
     "judges",

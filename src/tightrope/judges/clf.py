@@ -44,6 +44,7 @@ import hashlib
 import importlib.util
 import re
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -249,6 +250,31 @@ def load_encoders() -> tuple[Any, tuple[Any, Any]]:
     return load_embedder(), load_reader()
 
 
+class SharedEncoders:
+    """Both encoders, loaded once per process for every learned judge that holds this object
+    (refusal-clf and harm-clf read with the same MiniLM and the same 20 layers of SmolLM2);
+    they are freed when the last holder lets go."""
+
+    def __init__(self) -> None:
+        self.encoders = load_encoders()
+
+
+_shared: weakref.ref[SharedEncoders] | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_encoders() -> SharedEncoders:
+    """Return the process's SharedEncoders, loading them if no judge holds them now. Reading
+    does not change them, so judges in different threads may read with them at once."""
+    global _shared
+    with _shared_lock:
+        held = _shared() if _shared is not None else None
+        if held is None:
+            held = SharedEncoders()
+            _shared = weakref.ref(held)
+        return held
+
+
 def featurize(encoders: tuple[Any, tuple[Any, Any]], pairs: Sequence[tuple[str, str]]) -> Any:
     """Return an (n, 1536 + 576) float64 array for (request, response) pairs: the response's
     sentence features, then the states of the request and response (unscaled)."""
@@ -293,6 +319,7 @@ class RefusalClassifier:
             self._margin = float(data["gate_margin"])
         self._version = f"3+{weights_digest(weights)}"
         self._encoders: tuple[Any, tuple[Any, Any]] | None = None
+        self._held: SharedEncoders | None = None
         self._lock = threading.Lock()
         check_installed()
 
@@ -306,7 +333,8 @@ class RefusalClassifier:
         """Load the encoders now (otherwise the first `judge` call does)."""
         with self._lock:
             if self._encoders is None:
-                self._encoders = load_encoders()
+                self._held = shared_encoders()
+                self._encoders = self._held.encoders
 
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         """Return the probability that each (request, response) is a refusal (full or partial)."""
