@@ -29,6 +29,7 @@ FAST = ("refusal", "gcg-strings", "jbb-strings", "xstest-strings")
 BUILT_IN = (
     "refusal",
     "refusal-clf",
+    "harm-clf",
     "gcg-strings",
     "jbb-strings",
     "xstest-strings",

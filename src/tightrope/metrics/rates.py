@@ -57,6 +57,13 @@ def rate(outcomes: Iterable[Outcome]) -> Rate:
     return Rate(k=k, n=n, errors=errors, low=low, high=high)
 
 
+def complement(r: Rate) -> Rate:
+    """Return the rate of the other outcome over the same n: (n - k) / n, its Wilson interval
+    mirrored. The refusal-based ASR is the complement of the refusal rate on harmful prompts
+    (a behavior refused under every attack, against one answered under some attack)."""
+    return Rate(k=r.n - r.k, n=r.n, errors=r.errors, low=1.0 - r.high, high=1.0 - r.low)
+
+
 class CategoryRow(BaseModel):
     """The four headline rates of one category (or of all, `category == "all"`)."""
 

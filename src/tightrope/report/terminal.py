@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tightrope.metrics.hierarchy import hierarchy_metrics, hierarchy_note
-from tightrope.metrics.rates import MetricsTable, Rate
+from tightrope.metrics.rates import MetricsTable, Rate, complement
 from tightrope.textsafe import printable
 
 
@@ -127,7 +127,12 @@ def metrics_renderable(
     lines = [
         _line(
             f"ASR {format_rate(overall.asr).strip()} ({table.asr_basis})"
-            f" · refusal rate on harmful {format_rate(overall.refusal_rate).strip()}"
+            + (
+                f" · refusal-based ASR {format_rate(complement(overall.refusal_rate)).strip()}"
+                if table.harm_judge
+                else ""
+            )
+            + f" · refusal rate on harmful {format_rate(overall.refusal_rate).strip()}"
         ),
         _line(
             f"refusal judge: {_judge_version(instrument, table.refusal_judge)}"

@@ -89,9 +89,9 @@ def default_judges(suites: Sequence[str] = ()) -> tuple[tuple[str, ...], str | N
     """Return the judges of a run that names none, and a notice when the default is replaced.
 
     When every suite of the run names its own judges (`DatasetInfo.judges`: Tensor Trust's and
-    the injection suite's success checks) and they agree, those are the default. Otherwise it is
-    the learned refusal judge `refusal-clf`; where its packages are missing the rule judge
-    `refusal` stands in, and the notice says so (judges/build.py).
+    the injection suite's success checks) and they agree, those are the default. Otherwise they
+    are the learned judges `refusal-clf` and `harm-clf`; where their packages are missing the
+    rule judge `refusal` stands in, and the notice says so (judges/build.py).
     """
     from tightrope.datasets import dataset_info, parse_suite_spec
     from tightrope.judges.build import default_judges as judges_default
