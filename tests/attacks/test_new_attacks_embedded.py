@@ -38,7 +38,9 @@ def test_limit_4_with_the_embedded_model_as_target_and_attacker(
         assert a in out
     pap, past, translate = ATTACKS[1], ATTACKS[2], ATTACKS[4]
     assert f"{pap} · ASR by variant" in out
-    assert f"{translate} · ASR by variant" in out and "back into English" in out
+    # The caption wraps to its table's width, which depends on the figures in it.
+    flat = " ".join(out.split())
+    assert f"{translate} · ASR by variant" in flat and "back into English" in flat
     assert f"{past} · ASR versus N" in out
     conn = sqlite3.connect(tmp_path / "o" / "tightrope.db")
     rows = conn.execute(
