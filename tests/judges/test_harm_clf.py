@@ -159,6 +159,7 @@ def test_encoder_error_is_an_error_verdict(clf: HarmClassifier) -> None:
     verdicts = asyncio.run(broken.judge([JudgeItem(behavior("q"), "Sure, here is [REDACTED]")]))
     assert [v.label for v in verdicts] == ["error"]
     assert verdicts[0].score is None and verdicts[0].reason
+    assert verdicts[0].reason.startswith("reading failed: ")
 
 
 def test_learned_judges_share_one_copy_of_the_encoders(clf: HarmClassifier) -> None:

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from tightrope.errors import InputError
-from tightrope.judges._base import Judge, JudgeItem, judge
+from tightrope.judges._base import Judge, JudgeItem, error_verdicts, judge
 from tightrope.judges.minilm import SentenceEncoder
 from tightrope.judges.strings import xstest_strmatch
 from tightrope.records import JudgeKind, Verdict
@@ -298,26 +298,28 @@ def weights_digest(path: Path = WEIGHTS) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
 
 
-class RefusalClassifier:
-    """The `refusal-clf` judge; the encoders load on first use (or with `load()`)."""
+class LearnedClassifier:
+    """What the learned judges share: weights read from an ``.npz`` file (a logistic
+    regression `w`, `b` over features shifted by `shift` and divided by `scale`, and whatever
+    else the judge keeps there, in `arrays`), a version naming their generation and digest, and
+    the process's shared encoders, loaded on first use (or with `load()`)."""
 
-    name = "refusal-clf"
-    kind: JudgeKind = "refusal"
+    name: str
+    kind: JudgeKind
+    generation: str
 
-    def __init__(self, weights: Path = WEIGHTS) -> None:
+    def __init__(self, weights: Path) -> None:
         if not weights.is_file():
-            raise InputError(f"refusal-clf weights missing at {weights}")
+            raise InputError(f"{self.name} weights missing at {weights}")
         import numpy as np
 
         with np.load(weights) as data:
-            self._w = np.asarray(data["w"], dtype=np.float64)
-            self._b = float(data["b"])
-            self._shift = np.asarray(data["shift"], dtype=np.float64)
-            self._scale = np.asarray(data["scale"], dtype=np.float64)
-            self._w_gate = np.asarray(data["w_gate"], dtype=np.float64)
-            self._b_gate = float(data["b_gate"])
-            self._margin = float(data["gate_margin"])
-        self._version = f"3+{weights_digest(weights)}"
+            self.arrays = {k: np.asarray(data[k], dtype=np.float64) for k in data.files}
+        self._w = self.arrays["w"]
+        self._b = float(self.arrays["b"])
+        self._shift = self.arrays["shift"]
+        self._scale = self.arrays["scale"]
+        self._version = f"{self.generation}+{weights_digest(weights)}"
         self._encoders: tuple[Any, tuple[Any, Any]] | None = None
         self._held: SharedEncoders | None = None
         self._lock = threading.Lock()
@@ -325,16 +327,31 @@ class RefusalClassifier:
 
     @property
     def version(self) -> str:
-        """``3+`` (the cascade; ``2+`` read every response with both encoders) and the first 8
-        hex digits of the weights' SHA-256."""
+        """The weights' generation, ``+`` and the first 8 hex digits of their SHA-256."""
         return self._version
 
     def load(self) -> None:
-        """Load the encoders now (otherwise the first `judge` call does)."""
+        """Load the encoders now (otherwise the first `judge` call does): the process's shared
+        copy, where another learned judge has loaded them."""
         with self._lock:
             if self._encoders is None:
                 self._held = shared_encoders()
                 self._encoders = self._held.encoders
+
+
+class RefusalClassifier(LearnedClassifier):
+    """The `refusal-clf` judge. Generation 3 is the cascade (2 read every response with both
+    encoders)."""
+
+    name = "refusal-clf"
+    kind: JudgeKind = "refusal"
+    generation = "3"
+
+    def __init__(self, weights: Path = WEIGHTS) -> None:
+        super().__init__(weights)
+        self._w_gate = self.arrays["w_gate"]
+        self._b_gate = float(self.arrays["b_gate"])
+        self._margin = float(self.arrays["gate_margin"])
 
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         """Return the probability that each (request, response) is a refusal (full or partial)."""
@@ -373,16 +390,7 @@ class RefusalClassifier:
         try:
             decided = await asyncio.to_thread(self.decide, pairs)
         except Exception as exc:
-            return [
-                Verdict(
-                    judge=self.name,
-                    judge_version=self.version,
-                    kind=self.kind,
-                    label="error",
-                    reason=f"{type(exc).__name__}: {exc}",
-                )
-                for _ in items
-            ]
+            return error_verdicts(self.name, self, len(items), exc, what="reading failed")
         return [
             Verdict(
                 judge=self.name,

@@ -29,21 +29,16 @@ from __future__ import annotations
 
 import asyncio
 import math
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tightrope.errors import InputError
-from tightrope.judges._base import Judge, JudgeItem, judge
+from tightrope.judges._base import Judge, JudgeItem, error_verdicts, judge
 from tightrope.judges.clf import (
-    SharedEncoders,
-    check_installed,
+    LearnedClassifier,
     right_padded,
     sentence_features,
-    shared_encoders,
     token_ids,
-    weights_digest,
 )
 from tightrope.judges.strings import jbb_is_refusal, xstest_strmatch
 from tightrope.records import JudgeKind, Verdict
@@ -129,40 +124,16 @@ def featurize(encoders: tuple[Any, tuple[Any, Any]], pairs: Sequence[tuple[str, 
     )
 
 
-class HarmClassifier:
-    """The `harm-clf` judge; the encoders load on first use (or with `load()`)."""
+class HarmClassifier(LearnedClassifier):
+    """The `harm-clf` judge (generation 1); it reads with refusal-clf's encoders."""
 
     name = "harm-clf"
     kind: JudgeKind = "harm"
+    generation = "1"
 
     def __init__(self, weights: Path = WEIGHTS) -> None:
-        if not weights.is_file():
-            raise InputError(f"harm-clf weights missing at {weights}")
-        import numpy as np
-
-        with np.load(weights) as data:
-            self._w = np.asarray(data["w"], dtype=np.float64)
-            self._b = float(data["b"])
-            self._shift = np.asarray(data["shift"], dtype=np.float64)
-            self._scale = np.asarray(data["scale"], dtype=np.float64)
-            self.threshold = float(data["threshold"])
-        self._version = f"1+{weights_digest(weights)}"
-        self._encoders: tuple[Any, tuple[Any, Any]] | None = None
-        self._held: SharedEncoders | None = None
-        self._lock = threading.Lock()
-        check_installed()
-
-    @property
-    def version(self) -> str:
-        """``1+`` and the first 8 hex digits of the weights' SHA-256."""
-        return self._version
-
-    def load(self) -> None:
-        """Load the encoders now (otherwise the first `judge` call does)."""
-        with self._lock:
-            if self._encoders is None:
-                self._held = shared_encoders()  # refusal-clf's, where it has loaded them
-                self._encoders = self._held.encoders
+        super().__init__(weights)
+        self.threshold = float(self.arrays["threshold"])
 
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         """Return P(unsafe) per (request, response); each depends on that pair alone."""
@@ -184,16 +155,7 @@ class HarmClassifier:
         try:
             probs = await asyncio.to_thread(self.probabilities, pairs)
         except Exception as exc:
-            return [
-                Verdict(
-                    judge=self.name,
-                    judge_version=self.version,
-                    kind=self.kind,
-                    label="error",
-                    reason=f"{type(exc).__name__}: {exc}",
-                )
-                for _ in items
-            ]
+            return error_verdicts(self.name, self, len(items), exc, what="reading failed")
         return [
             Verdict(
                 judge=self.name,
