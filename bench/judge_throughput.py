@@ -4,12 +4,12 @@
                                                [--repeats 5] [--judges NAME ...]
                                                [--texts synthetic|xstest] [--data-dir DIR]
 
-The offline judges are those that need no model endpoint (`needs_model` is false):
-gcg-strings, jbb-strings, xstest-strings, refusal, refusal-clf and harm-clf. Each repeat hands the whole
-list of responses to one `judge()` call of the same judge instance (the public Judge protocol,
-Verdict objects included) and times it; the figure is responses / wall time. The responses are
-synthetic and harmless: refusals, compliances (some in markdown lists) and partial refusals
-from a dozen templates, numbered so no two are equal, 3 to about 250 characters long.
+The offline judges are those that need no model endpoint (`needs_model` is false): gcg-strings,
+jbb-strings, xstest-strings, refusal, refusal-clf and harm-clf. Each repeat hands the whole list of
+responses to one `judge()` call of the same judge instance (the public Judge protocol, Verdict
+objects included) and times it; the figure is responses / wall time. The responses are synthetic
+and harmless: refusals, compliances (some in markdown lists) and partial refusals from a dozen
+templates, numbered so no two are equal, 3 to about 250 characters long.
 
 refusal-clf embeds every response with MiniLM (about 140 responses per second on 2 cores) and
 reads only those its gate is unsure of with 20 layers of SmolLM2-135M (about 15 per second), so

@@ -3,11 +3,11 @@ judge, LLM-judge protocols, judge panels, and the judge registry.
 
 Importing this package registers the built-in judges (``gcg-strings``, ``jbb-strings``,
 ``xstest-strings``, ``refusal``, ``refusal-clf``, ``harm-clf``, ``hierarchy``
-(instruction-hierarchy suites), ``choice`` (the parse of multiple-choice answers), and the LLM judges ``harmbench-cls`` and
-``llamaguard3`` (the fine-tuned judge models, in their own input format), ``harmbench-chat``,
-``llamaguard-chat``, ``jbb-jailbreak``, ``jbb-refusal``, ``strongreject``, ``xstest-3class``,
-``pair-rating``); look them up with ``get_judge(name, **settings)``. Heavy libraries load only
-when a judge that needs them is used.
+(instruction-hierarchy suites), ``choice`` (the parse of multiple-choice answers), and the LLM
+judges ``harmbench-cls`` and ``llamaguard3`` (the fine-tuned judge models, in their own input
+format), ``harmbench-chat``, ``llamaguard-chat``, ``jbb-jailbreak``, ``jbb-refusal``,
+``strongreject``, ``xstest-3class``, ``pair-rating``); look them up with ``get_judge(name,
+**settings)``. Heavy libraries load only when a judge that needs them is used.
 """
 
 from __future__ import annotations

