@@ -36,6 +36,44 @@ CANDIDATES: list[tuple[str, Config, bool]] = [
 PICK = 5
 
 
+def composition(root: Path, test: list[Row]) -> dict[str, int]:
+    """Return how many test rows ask each kind of request (XSTest safe or contrast prompt,
+    JailbreakBench goal, AdvBench goal, other) and whether the answer opens like a stock refusal
+    (XSTest's string matcher). Requests and responses only: no label is read."""
+    import csv
+
+    from harm_clf_data import XSTEST_MODELS, norm
+    from train_refusal_clf import xstest_rows
+
+    from tightrope.judges.strings import xstest_strmatch
+
+    def key(text: str) -> str:
+        return norm(text).casefold()
+
+    xs = {key(r["prompt"]): r["type"] for r in xstest_rows(root, XSTEST_MODELS[0])}
+    goals: dict[str, str] = {}
+    for name, path, column in (
+        ("advbench", root / "advbench" / "harmful_behaviors.csv", "goal"),
+        ("jbb", root / "jbb" / "harmful-behaviors.csv", "Goal"),
+        ("jbb", root / "jbb" / "benign-behaviors.csv", "Goal"),
+    ):
+        with path.open(encoding="utf-8", newline="") as f:
+            goals.update({key(r[column]): name for r in csv.DictReader(f)})
+    counts: dict[str, int] = {}
+    for t in test:
+        k = key(t.request)
+        kind = xs.get(k)
+        source = (
+            ("xstest contrast" if kind.startswith("contrast") else "xstest safe")
+            if kind is not None
+            else goals.get(k, "other")
+        )
+        refusal = xstest_strmatch(t.response) == "2_full_refusal"
+        label = f"{source}, {'stock refusal' if refusal else 'other answer'}"
+        counts[label] = counts.get(label, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def proxy(p_art: Any, y_art: Any, p_xs: Any, thr: float) -> tuple[float, float, float, float]:
     """Return (proxy agreement, proxy FPR, artifact agreement, share of the safe-prompt
     compliances flagged) at `thr`: artifacts weigh 2, the safe-prompt compliances 1."""

@@ -15,6 +15,7 @@ shipped weights. docs/judges.md has every figure and every look.
     python scripts/train_harm_clf.py --test 16 [--cache DIR] [--data-dir DIR]
     python scripts/train_harm_clf.py --variants [--cache DIR] [--data-dir DIR]
     python scripts/train_harm_clf.py --third [--test-third] [--write] [--cache DIR] [--data-dir DIR]
+    python scripts/train_harm_clf.py --composition [--data-dir DIR]
 
 Features are computed once (about 7 minutes for 2,113 rows on 2 busy cores, 2 more for the
 safe-prompt compliances) and cached in --cache (default: a folder in the system's temporary
@@ -170,6 +171,11 @@ def main() -> None:
         "--third", action="store_true", help="the third attempt's proxy table (training rows)"
     )
     ap.add_argument(
+        "--composition",
+        action="store_true",
+        help="what the test file's requests ask (no label is read)",
+    )
+    ap.add_argument(
         "--test-third", action="store_true", help="the third look: the pick on the test file"
     )
     ap.add_argument("--write", action="store_true", help=f"write the pick's weights to {WEIGHTS}")
@@ -193,6 +199,12 @@ def main() -> None:
         return
     if args.variants:
         variants(root, test, Path(args.cache))
+        return
+    if args.composition:
+        from harm_clf_third import composition
+
+        for label, n in composition(root, test).items():
+            print(f"{n:4d}  {label}")
         return
     if args.third or args.test_third or args.write:
         third(root, test, rows, Path(args.cache), look=args.test_third, write=args.write)
