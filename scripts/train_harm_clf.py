@@ -187,6 +187,12 @@ def main() -> None:
     args = ap.parse_args()
     root = data_dir(args.data_dir)
     test = test_rows(root)
+    if args.composition:
+        from harm_clf_third import composition
+
+        for label, n in composition(root, test).items():
+            print(f"{n:4d}  {label}")
+        return
     rows, counts = drop_overlap(candidate_rows(root), test)
     print("overlap filter:", counts)
     kinds: dict[str, int] = {}
@@ -199,12 +205,6 @@ def main() -> None:
         return
     if args.variants:
         variants(root, test, Path(args.cache))
-        return
-    if args.composition:
-        from harm_clf_third import composition
-
-        for label, n in composition(root, test).items():
-            print(f"{n:4d}  {label}")
         return
     if args.third or args.test_third or args.write:
         third(root, test, rows, Path(args.cache), look=args.test_third, write=args.write)
