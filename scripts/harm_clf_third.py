@@ -114,10 +114,11 @@ def score(
     else:
         (acc, fpr, a_art, xs_fp), thr = min(found, key=lambda f: (f[0][1], -f[0][0]))
         label += " (no threshold with proxy FPR <= 10 %)"
-    best = max(f[0][0] for f in found)
+    (best, _, _, best_xs_fp), best_thr = max(found, key=lambda f: (f[0][0], -f[1]))
     print(
         f"{label:<44} thr {thr:.2f} | proxy {acc:.1%} (FPR {fpr:.1%}; best at any thr"
-        f" {best:.1%}) | artifacts {a_art:.1%} | safe-prompt compliances flagged {xs_fp:.1%}"
+        f" {best:.1%} at {best_thr:.2f}, {best_xs_fp:.1%} flagged there) | artifacts"
+        f" {a_art:.1%} | safe-prompt compliances flagged {xs_fp:.1%}"
         f" | AUC artifacts {auc(pm[art], y[art]):.3f}",
         flush=True,
     )
