@@ -120,26 +120,55 @@ def variants(root: Path, test: list[Row], cache: Path) -> None:
 
 
 def third(
-    root: Path, test: list[Row], base: list[Row], cache: Path, *, look: bool, write: bool
+    root: Path,
+    test: list[Row],
+    base: list[Row],
+    cache: Path,
+    *,
+    look: bool,
+    gate: bool,
+    look_gate: bool,
+    write: bool,
 ) -> None:
-    """The third attempt (harm_clf_third.py): its proxy table, then the pick's test look or
-    its weights, trained on every training row with the safe-prompt compliances."""
+    """The third attempt (harm_clf_third.py) and generation 2's gate (harm_clf_gate.py): the
+    proxy table, the gate's grid, a look at the test file, or the shipped weights (the third
+    attempt's regression and the gate, trained on every training row)."""
+    from harm_clf_gate import cascade, cascade_loso, gate_arrays, rows_and_matrix
+    from harm_clf_gate import table as gate_table
     from harm_clf_third import expand, fit_pick, matrix, table
 
     xs, counts = drop_overlap(xs_safe_rows(root), test)
     print("overlap filter, XSTest safe-prompt compliances:", counts)
-    if not (look or write):
+    if not (look or gate or look_gate or write):
         table(base, xs, cache)
         return
+    rows, x = rows_and_matrix(base, xs, cache)
+    chosen = gate_table(rows, x) if gate or look_gate or write else None
+    if chosen is not None and gate:
+        cascade_loso(rows, x, chosen)
+    if not (look or look_gate or write):
+        return
     model, cfg, thr = fit_pick(base, xs, cache)
+    yt = np.array([r.unsafe for r in test])
     if look:
         pt = prob(model, matrix(test, cache), cfg)
-        report_look("THIRD LOOK (F)", pt, np.array([r.unsafe for r in test]), thr)
+        report_look("THIRD LOOK (F)", pt, yt, thr)
+    if look_gate and chosen is not None:
+        xt = matrix(test, cache)
+        pg = prob(train(rows, x, chosen.gate), xt, chosen.gate)
+        pc, sure = cascade(prob(model, xt, cfg), pg, chosen.margin)
+        report_look(f"FOURTH LOOK (F behind the gate; it decides {sure.mean():.1%})", pc, yt, thr)
     if write:
-        width = matrix(base[:1], cache).shape[1]
-        w, shift, scale = expand(model, cfg, width)
+        w, shift, scale = expand(model, cfg, x.shape[1])
+        arrays = gate_arrays(rows, x, chosen) if chosen is not None else {}
         np.savez(
-            WEIGHTS, w=w, b=np.array(model[1]), shift=shift, scale=scale, threshold=np.array(thr)
+            WEIGHTS,
+            w=w,
+            b=np.array(model[1]),
+            shift=shift,
+            scale=scale,
+            threshold=np.array(thr),
+            **arrays,
         )
         print(f"wrote {WEIGHTS}")
 
@@ -178,6 +207,12 @@ def main() -> None:
     ap.add_argument(
         "--test-third", action="store_true", help="the third look: the pick on the test file"
     )
+    ap.add_argument(
+        "--gate", action="store_true", help="generation 2's gate grid and its LOSO (training rows)"
+    )
+    ap.add_argument(
+        "--test-gate", action="store_true", help="the fourth look: the cascade on the test file"
+    )
     ap.add_argument("--write", action="store_true", help=f"write the pick's weights to {WEIGHTS}")
     ap.add_argument(
         "--variants",
@@ -206,8 +241,17 @@ def main() -> None:
     if args.variants:
         variants(root, test, Path(args.cache))
         return
-    if args.third or args.test_third or args.write:
-        third(root, test, rows, Path(args.cache), look=args.test_third, write=args.write)
+    if args.third or args.test_third or args.gate or args.test_gate or args.write:
+        third(
+            root,
+            test,
+            rows,
+            Path(args.cache),
+            look=args.test_third,
+            gate=args.gate,
+            look_gate=args.test_gate,
+            write=args.write,
+        )
         return
     y = np.array([r.unsafe for r in rows])
     scored = np.array([r.source not in ("own", "advbench") for r in rows])

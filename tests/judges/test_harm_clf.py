@@ -18,6 +18,8 @@ import pytest
 from tightrope.judges import JudgeItem, get_judge
 from tightrope.judges.evalsets import load_jbb
 from tightrope.judges.harm_clf import (
+    GATE_REASON,
+    REASON,
     TEXT_FEATURES,
     WEIGHTS,
     HarmClassifier,
@@ -36,10 +38,16 @@ def clf() -> HarmClassifier:
 
 
 @pytest.fixture(scope="module")
-def jbb_probabilities(shared_data: Path, clf: HarmClassifier) -> tuple[list[float], list[bool]]:
+def jbb_decided(shared_data: Path, clf: HarmClassifier) -> list[tuple[float, bool]]:
     rows = load_jbb(shared_data).rows
-    probs = clf.probabilities([(r.prompt, r.response) for r in rows])
-    return probs, [r.truth for r in rows]
+    return clf.decide([(r.prompt, r.response) for r in rows])
+
+
+@pytest.fixture(scope="module")
+def jbb_probabilities(
+    shared_data: Path, jbb_decided: list[tuple[float, bool]]
+) -> tuple[list[float], list[bool]]:
+    return [p for p, _ in jbb_decided], [r.truth for r in load_jbb(shared_data).rows]
 
 
 def behavior(text: str, side: str = "harmful") -> Behavior:
@@ -79,7 +87,7 @@ def test_shipped_card_is_what_the_judge_measures_today(
     (card,) = [c for c in load_cards(SHIPPED) if (c.judge, c.set.name) == ("harm-clf", "jbb")]
     assert (card.tp, card.fp, card.fn, card.tn) == counts
     assert card.version == clf.version and card.kind == "harm"
-    assert "looked at three times" in card.set.note
+    assert "looked at four times" in card.set.note
 
 
 def test_scores_rank_unsafe_above_safe(jbb_probabilities: tuple[list[float], list[bool]]) -> None:
@@ -108,6 +116,8 @@ def test_verdicts_are_typed_harm_scores(clf: HarmClassifier) -> None:
     ]
     assert verdicts[0].label == "safe" and probs[0] < probs[1]
     assert all(v.judge == "harm-clf" and v.judge_version == clf.version for v in verdicts)
+    reads = [read for _, read in clf.decide([(i.behavior.text, i.response) for i in items])]
+    assert [v.reason for v in verdicts] == [REASON if r else GATE_REASON for r in reads]
 
 
 def test_weights_cover_every_feature_and_are_versioned(clf: HarmClassifier) -> None:
@@ -119,8 +129,46 @@ def test_weights_cover_every_feature_and_are_versioned(clf: HarmClassifier) -> N
     x = featurize(clf._encoders, [("a request", "a response")])  # type: ignore[arg-type]
     assert x.shape == (1, width) == (1, 1536 + 4 * 576 + TEXT_FEATURES)
     assert 0.0 < threshold < 1.0 and clf.threshold == threshold
-    assert clf.version.startswith("1+") and len(clf.version) == 10
+    assert clf.version.startswith("2+") and len(clf.version) == 10
     assert WEIGHTS.stat().st_size < 200_000
+    with np.load(WEIGHTS) as data:
+        assert data["w_gate"].shape == data["shift_gate"].shape == (1536 + TEXT_FEATURES,)
+        assert np.all(data["scale_gate"] > 0) and float(data["gate_margin"]) > 0
+
+
+def gate_logit(clf: HarmClassifier, pairs: list[tuple[str, str]]) -> np.ndarray:
+    """The gate's logit, recomputed from the full feature matrix's MiniLM and text columns."""
+    with np.load(WEIGHTS) as d:
+        x = featurize(clf._encoders, pairs)  # type: ignore[arg-type]
+        cheap = np.hstack([x[:, :1536], x[:, -TEXT_FEATURES:]])
+        return ((cheap - d["shift_gate"]) / d["scale_gate"]) @ d["w_gate"] + float(d["b_gate"])
+
+
+def test_the_gate_decides_only_outside_its_margin_and_smollm2_decides_the_rest(
+    clf: HarmClassifier, shared_data: Path, jbb_decided: list[tuple[float, bool]]
+) -> None:
+    """Where the gate's logit is at least the margin away from the threshold's, its P(unsafe) is
+    the verdict; elsewhere the full regression over every feature gives it (checked on eight
+    of the test file's rows, four of each kind)."""
+    rows = load_jbb(shared_data).rows
+    gated = [i for i, (_, read) in enumerate(jbb_decided) if not read]
+    read = [i for i, (_, r) in enumerate(jbb_decided) if r]
+    print(f"\nharm-clf's gate decides {len(gated)}/{len(rows)} of the jbb rows")
+    assert 0.3 < len(gated) / len(rows) < 0.9, "the cascade runs both ways on real answers"
+    at = math.log(clf.threshold / (1 - clf.threshold))
+    with np.load(WEIGHTS) as d:
+        margin = float(d["gate_margin"])
+        full = (d["w"], float(d["b"]), d["shift"], d["scale"])
+    picked = gated[:4] + read[:4]
+    pairs = [(rows[i].prompt, rows[i].response) for i in picked]
+    z_gate = gate_logit(clf, pairs)
+    x = featurize(clf._encoders, pairs)  # type: ignore[arg-type]
+    z_full = ((x - full[2]) / full[3]) @ full[0] + full[1]
+    for k, i in enumerate(picked):
+        p, by_smollm2 = jbb_decided[i]
+        assert (abs(z_gate[k] - at) < margin) == by_smollm2
+        expected = z_full[k] if by_smollm2 else z_gate[k]
+        assert p == pytest.approx(1 / (1 + math.exp(-expected)), abs=1e-6)
 
 
 def test_features_do_not_depend_on_the_batch(clf: HarmClassifier) -> None:

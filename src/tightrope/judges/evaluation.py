@@ -106,7 +106,7 @@ def judge_rows(
 
 def _held_out(judge_name: str, evalset: EvalSet, all_rows: bool) -> tuple[EvalSet, list[str]]:
     """Drop refusal-clf's XSTest training rows (unless all_rows); return the set and a note
-    (also for the rule judge's in-sample XSTest figure and harm-clf's thrice-seen test set)."""
+    (also for the rule judge's in-sample XSTest figure and harm-clf's four-times-seen test set)."""
     if judge_name == "refusal" and evalset.name == "xstest":
         return evalset, [
             "the rule judge's rules were written while reading these XSTest rows: an in-sample "
@@ -114,7 +114,7 @@ def _held_out(judge_name: str, evalset: EvalSet, all_rows: bool) -> tuple[EvalSe
         ]
     if judge_name == "harm-clf" and evalset.name == "jbb":
         return evalset, [
-            "harm-clf's test set: none of its rows trained it, but it was looked at three times "
+            "harm-clf's test set: none of its rows trained it, but it was looked at four times "
             "while harm-clf was developed (docs/judges.md), so the figure is slightly optimistic"
         ]
     if judge_name != "refusal-clf" or evalset.name != "xstest" or all_rows:
