@@ -15,8 +15,9 @@ refusal-clf embeds every response with MiniLM (about 140 responses per second on
 reads only those its gate is unsure of with 20 layers of SmolLM2-135M (about 15 per second), so
 its rate depends on the texts; the table's last column gives the share SmolLM2 read. It reads
 `--clf-responses` responses instead of `--responses` (the table says how many); its one-off
-model load is timed apart and left out of the rate. harm-clf, the learned harm judge, reads every
-response with MiniLM and with SmolLM2 (128 tokens), and is run like refusal-clf.
+model load is timed apart and left out of the rate. harm-clf, the learned harm judge, is a
+cascade too (generation 2: a gate on MiniLM and text statistics, SmolLM2 reading 128 tokens of
+the rest; generation 1 read every response with SmolLM2), and is run like refusal-clf.
 
 `--texts xstest` replaces the synthetic responses by real ones: the 1,350 XSTest v2 completions
 (gpt4, llama2orig, mistralinstruct) with their prompts, cycled to the count asked for, read from
@@ -34,15 +35,18 @@ from collections import Counter
 from _common import machine, print_table, summary
 
 from tightrope.judges import JudgeItem, get_judge, judges, needs_model
+from tightrope.judges import clf as _clf
+from tightrope.judges import harm_clf as _harm_clf
 from tightrope.judges.evalsets import data_dir, load_xstest
 from tightrope.records import Behavior
 
-try:
-    from tightrope.judges import clf as _clf
-
-    BOTH: str | None = _clf.BOTH
-except AttributeError:  # a tree from before the cascade (issue 14's baseline): SmolLM2 read all
-    BOTH = None
+# The reason a learned judge gives where SmolLM2 read the response. A tree from before
+# refusal-clf's cascade (issue 14's baseline) has no BOTH: SmolLM2 read every response. harm-clf
+# gives REASON in every generation; generation 1 read every response with SmolLM2.
+READ_REASON: dict[str, str | None] = {
+    "refusal-clf": getattr(_clf, "BOTH", None),
+    "harm-clf": _harm_clf.REASON,
+}
 
 TEMPLATES = (
     "I'm sorry, but I can't help with that.",
@@ -153,7 +157,7 @@ def main() -> None:
             rates.append(n / (time.perf_counter() - start))
             assert len(verdicts) == n
             labels = Counter(v.label for v in verdicts)
-            read = sum(v.reason == BOTH for v in verdicts)
+            read = sum(v.reason == READ_REASON.get(name) for v in verdicts)
         rows.append(
             [
                 name,
@@ -161,7 +165,7 @@ def main() -> None:
                 summary(rates, ".0f"),
                 f"{load_s:.1f} s" if callable(load) else "-",
                 ", ".join(f"{k} {v / n:.0%}" for k, v in sorted(labels.items())),
-                f"{read / n:.0%}" if name == "refusal-clf" and BOTH is not None else "-",
+                f"{read / n:.0%}" if READ_REASON.get(name) is not None else "-",
             ]
         )
         print(f"done: {name}", flush=True)
