@@ -76,7 +76,7 @@ def test_end_to_end_cli_on_the_embedded_model(model_cache: Path, tmp_path: Path)
     assert "not_unsafe" in r.stdout and "not_overrefuse" in r.stdout
     assert "6 model calls" in r.stdout and "0 errors" in r.stdout
     assert "refusal judge: refusal-clf v3+" in r.stdout, "the default judges where installed"
-    assert "harm judge: harm-clf v1+" in r.stdout
+    assert "harm judge: harm-clf v2+" in r.stdout
     assert "(harm judge harm-clf)" in r.stdout, "the ASR is harm-judged by default"
     again = tightrope(
         "run",

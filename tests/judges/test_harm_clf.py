@@ -136,14 +136,6 @@ def test_weights_cover_every_feature_and_are_versioned(clf: HarmClassifier) -> N
         assert np.all(data["scale_gate"] > 0) and float(data["gate_margin"]) > 0
 
 
-def gate_logit(clf: HarmClassifier, pairs: list[tuple[str, str]]) -> np.ndarray:
-    """The gate's logit, recomputed from the full feature matrix's MiniLM and text columns."""
-    with np.load(WEIGHTS) as d:
-        x = featurize(clf._encoders, pairs)  # type: ignore[arg-type]
-        cheap = np.hstack([x[:, :1536], x[:, -TEXT_FEATURES:]])
-        return ((cheap - d["shift_gate"]) / d["scale_gate"]) @ d["w_gate"] + float(d["b_gate"])
-
-
 def test_the_gate_decides_only_outside_its_margin_and_smollm2_decides_the_rest(
     clf: HarmClassifier, shared_data: Path, jbb_decided: list[tuple[float, bool]]
 ) -> None:
@@ -156,14 +148,14 @@ def test_the_gate_decides_only_outside_its_margin_and_smollm2_decides_the_rest(
     print(f"\nharm-clf's gate decides {len(gated)}/{len(rows)} of the jbb rows")
     assert 0.3 < len(gated) / len(rows) < 0.9, "the cascade runs both ways on real answers"
     at = math.log(clf.threshold / (1 - clf.threshold))
-    with np.load(WEIGHTS) as d:
-        margin = float(d["gate_margin"])
-        full = (d["w"], float(d["b"]), d["shift"], d["scale"])
     picked = gated[:4] + read[:4]
     pairs = [(rows[i].prompt, rows[i].response) for i in picked]
-    z_gate = gate_logit(clf, pairs)
     x = featurize(clf._encoders, pairs)  # type: ignore[arg-type]
-    z_full = ((x - full[2]) / full[3]) @ full[0] + full[1]
+    cheap = np.hstack([x[:, :1536], x[:, -TEXT_FEATURES:]])  # the gate's columns
+    with np.load(WEIGHTS) as d:
+        margin = float(d["gate_margin"])
+        z_gate = ((cheap - d["shift_gate"]) / d["scale_gate"]) @ d["w_gate"] + float(d["b_gate"])
+        z_full = ((x - d["shift"]) / d["scale"]) @ d["w"] + float(d["b"])
     for k, i in enumerate(picked):
         p, by_smollm2 = jbb_decided[i]
         assert (abs(z_gate[k] - at) < margin) == by_smollm2
