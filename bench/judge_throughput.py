@@ -3,6 +3,7 @@
     .venv/bin/python bench/judge_throughput.py [--responses 100000] [--clf-responses 2000]
                                                [--repeats 5] [--judges NAME ...]
                                                [--texts synthetic|xstest] [--data-dir DIR]
+                                               [--after NAME]
 
 The offline judges are those that need no model endpoint (`needs_model` is false): gcg-strings,
 jbb-strings, xstest-strings, refusal, refusal-clf and harm-clf. Each repeat hands the whole list of
@@ -19,6 +20,10 @@ model load is timed apart and left out of the rate. harm-clf, the learned harm j
 cascade too (generation 2: a gate on MiniLM and text statistics, SmolLM2 reading 128 tokens of
 the rest; generation 1 read every response with SmolLM2), and is run like refusal-clf.
 
+`--after refusal-clf` times each other learned judge as it runs in a default `tightrope run`:
+refusal-clf reads the same responses first (untimed), so the MiniLM sentence features it
+computed are reused. Without it, every repeat reads its responses afresh.
+
 `--texts xstest` replaces the synthetic responses by real ones: the 1,350 XSTest v2 completions
 (gpt4, llama2orig, mistralinstruct) with their prompts, cycled to the count asked for, read from
 --data-dir or TIGHTROPE_DATA_DIR. Only speed is measured; no label is compared with anything.
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import random
 import time
 from collections import Counter
@@ -47,6 +53,16 @@ READ_REASON: dict[str, str | None] = {
     "refusal-clf": getattr(_clf, "BOTH", None),
     "harm-clf": _harm_clf.REASON,
 }
+
+# Each repeat reads the responses afresh: the learned judges' shared record of recent MiniLM
+# features is emptied first (a tree from before that record has none).
+if importlib.util.find_spec("tightrope.judges.shared") is not None:
+    from tightrope.judges.shared import forget_recent as forget
+else:
+
+    def forget() -> None:
+        """Nothing to forget in a tree without the record."""
+
 
 TEMPLATES = (
     "I'm sorry, but I can't help with that.",
@@ -137,8 +153,15 @@ def main() -> None:
     ap.add_argument("--judges", nargs="+", default=None, help="default: every offline judge")
     ap.add_argument("--texts", choices=("synthetic", "xstest"), default="synthetic")
     ap.add_argument("--data-dir", default=None, help="with --texts xstest")
+    ap.add_argument(
+        "--after",
+        default=None,
+        help="before each timed repeat, this judge reads the same responses (untimed), as the "
+        "first default judge does in a run (e.g. refusal-clf before harm-clf)",
+    )
     args = ap.parse_args()
     rows: list[list[object]] = []
+    before = get_judge(args.after) if args.after else None
     for name in args.judges or offline_judges():
         n = args.clf_responses if name in LEARNED else args.responses
         items = items_for(n) if args.texts == "synthetic" else xstest_items(n, args.data_dir)
@@ -152,6 +175,9 @@ def main() -> None:
         read = 0
         labels: Counter[str] = Counter()
         for _ in range(args.repeats):
+            forget()
+            if before is not None and name != args.after:
+                asyncio.run(before.judge(items))  # untimed, as in a run
             start = time.perf_counter()
             verdicts = asyncio.run(judge.judge(items))
             rates.append(n / (time.perf_counter() - start))

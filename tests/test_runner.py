@@ -110,6 +110,37 @@ def test_resume_by_id_uses_stored_config(tmp_path: Path) -> None:
     assert store.counts(first.run_id)["responses"] == 6
 
 
+def test_judge_stage_hands_each_batch_to_every_judge_in_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Judged in this process, batch by batch across the judges (not one judge over every
+    batch, then the next), so that the learned judges can share the MiniLM features of a batch;
+    every response still gets one verdict from each judge."""
+    import tightrope.run.judge as judge_module
+    import tightrope.run.runner as runner
+
+    calls: list[tuple[str, int]] = []
+    original = judge_module.judge_rowids
+
+    async def watched(*args: object) -> int:
+        calls.append((str(args[2]), len(args[4])))  # type: ignore[arg-type]
+        return await original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(judge_module, "judge_rowids", watched)
+    monkeypatch.setattr(judge_module, "JUDGE_BATCH", 3)
+    monkeypatch.setattr(runner, "overlapping", lambda judges, targets: {})  # all to the stage
+    res = _run(tmp_path, judges=("refusal", "gcg-strings"), limit=8)
+    assert calls == [
+        ("refusal", 3),
+        ("gcg-strings", 3),
+        ("refusal", 3),
+        ("gcg-strings", 3),
+        ("refusal", 2),
+        ("gcg-strings", 2),
+    ]
+    assert all(set(r.verdicts) == {"refusal", "gcg-strings"} for r in res.records)
+
+
 def test_batches_are_even_sorted_and_cover_everything() -> None:
     from tightrope.records import Attempt, Message
     from tightrope.run.generate import batches

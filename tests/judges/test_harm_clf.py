@@ -207,7 +207,8 @@ def test_learned_judges_share_one_copy_of_the_encoders(clf: HarmClassifier) -> N
     loaded once."""
     import gc
 
-    from tightrope.judges.clf import RefusalClassifier, shared_encoders
+    from tightrope.judges.clf import RefusalClassifier
+    from tightrope.judges.shared import shared_encoders
 
     refusal = get_judge("refusal-clf")
     assert isinstance(refusal, RefusalClassifier)
@@ -228,6 +229,7 @@ def test_shared_encoders_load_once_and_go_with_their_last_holder(
     import gc
 
     import tightrope.judges.clf as clf_module
+    import tightrope.judges.shared as shared_module
 
     loads: list[int] = []
 
@@ -236,10 +238,52 @@ def test_shared_encoders_load_once_and_go_with_their_last_holder(
         return ("embedder", ("tokenizer", "reader"))
 
     monkeypatch.setattr(clf_module, "load_encoders", load)
-    monkeypatch.setattr(clf_module, "_shared", None)
-    first, second = clf_module.shared_encoders(), clf_module.shared_encoders()
+    monkeypatch.setattr(shared_module, "_shared", None)
+    first, second = shared_module.shared_encoders(), shared_module.shared_encoders()
     assert first is second and len(loads) == 1
     del first, second
     gc.collect()
-    assert clf_module.shared_encoders().encoders == ("embedder", ("tokenizer", "reader"))
+    assert shared_module.shared_encoders().encoders == ("embedder", ("tokenizer", "reader"))
     assert len(loads) == 2
+
+
+class CountingEmbedder:
+    """Stands in for MiniLM: a fixed vector per sentence, and a record of what it read."""
+
+    def __init__(self) -> None:
+        self.read: list[str] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.read += texts
+        return np.array(
+            [np.random.default_rng(sum(map(ord, t))).standard_normal(384) for t in texts],
+            dtype=np.float32,
+        )
+
+
+def test_recent_sentence_features_are_reused_not_read_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second judge over a batch gets the first judge's MiniLM features: the same numbers
+    as reading them again, without reading them; the record keeps the last RECENT responses."""
+    import tightrope.judges.clf as clf_module
+    import tightrope.judges.shared as shared_module
+
+    embedder = CountingEmbedder()
+    monkeypatch.setattr(clf_module, "load_encoders", lambda: (embedder, ("tok", "reader")))
+    monkeypatch.setattr(shared_module, "_shared", None)
+    monkeypatch.setattr(shared_module.SharedEncoders, "RECENT", 3)
+    shared = shared_module.shared_encoders()
+    first, second, third = "I can't help. Sorry.", "Sure. Step 1.", "Here is a poem."
+    direct = clf_module.sentence_features(CountingEmbedder(), [first, second, third])
+    assert np.array_equal(shared.sentence_features([first, second]), direct[:2])
+    assert embedder.read == ["I can't help.", "Sorry.", "Sure.", "Step 1."]
+    embedder.read.clear()
+    again = shared.sentence_features([second, third, first])
+    assert np.array_equal(again, direct[[1, 2, 0]])
+    assert embedder.read == ["Here is a poem."], "only the response not read before"
+    embedder.read.clear()
+    shared.sentence_features(["A fourth answer."])  # the record holds 3: the oldest goes
+    embedder.read.clear()
+    shared.sentence_features([first, second, third])
+    assert embedder.read == ["Sure.", "Step 1."], "the least recently used one was read again"

@@ -45,7 +45,6 @@ import hashlib
 import importlib.util
 import re
 import threading
-import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,6 +52,7 @@ from typing import Any
 from tightrope.errors import InputError
 from tightrope.judges._base import Judge, JudgeItem, error_verdicts, judge
 from tightrope.judges.minilm import SentenceEncoder
+from tightrope.judges.shared import SharedEncoders, shared_encoders
 from tightrope.judges.strings import xstest_strmatch
 from tightrope.records import JudgeKind, ScoreMeaning, Verdict, VerdictLabel
 
@@ -251,31 +251,6 @@ def load_encoders() -> tuple[Any, tuple[Any, Any]]:
     return load_embedder(), load_reader()
 
 
-class SharedEncoders:
-    """Both encoders, loaded once per process for every learned judge that holds this object
-    (refusal-clf and harm-clf read with the same MiniLM and the same 20 layers of SmolLM2);
-    they are freed when the last holder lets go."""
-
-    def __init__(self) -> None:
-        self.encoders = load_encoders()
-
-
-_shared: weakref.ref[SharedEncoders] | None = None
-_shared_lock = threading.Lock()
-
-
-def shared_encoders() -> SharedEncoders:
-    """Return the process's SharedEncoders, loading them if no judge holds them now. Reading
-    does not change them, so judges in different threads may read with them at once."""
-    global _shared
-    with _shared_lock:
-        held = _shared() if _shared is not None else None
-        if held is None:
-            held = SharedEncoders()
-            _shared = weakref.ref(held)
-        return held
-
-
 def featurize(encoders: tuple[Any, tuple[Any, Any]], pairs: Sequence[tuple[str, str]]) -> Any:
     """Return an (n, 1536 + 576) float64 array for (request, response) pairs: the response's
     sentence features, then the states of the request and response (unscaled)."""
@@ -340,6 +315,14 @@ class LearnedClassifier(abc.ABC):
                 self._held = shared_encoders()
                 self._encoders = self._held.encoders
 
+    def sentences(self, responses: Sequence[str]) -> Any:
+        """Return the responses' MiniLM sentence features (`sentence_features`), through the
+        shared encoders' record of recent responses where this judge holds them."""
+        if self._held is not None:
+            return self._held.sentence_features(responses)
+        assert self._encoders is not None
+        return sentence_features(self._encoders[0], responses)
+
     @abc.abstractmethod
     def labelled(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[VerdictLabel, float, str]]:
         """Return (label, score, reason) per (request, response); each judge says how."""
@@ -398,10 +381,10 @@ class RefusalClassifier(LearnedClassifier):
             return []
         self.load()
         assert self._encoders is not None
-        embedder, reader = self._encoders
+        _, reader = self._encoders
         responses = [r for _, r in pairs]
         with self._lock:  # one batch at a time: torch already uses every core
-            sent = sentence_features(embedder, responses)
+            sent = self.sentences(responses)
             z = gate_features(sent, responses) @ self._w_gate + self._b_gate
             deferred = np.flatnonzero(np.abs(z) < self._margin)
             if deferred.size:

@@ -165,10 +165,10 @@ class HarmClassifier(LearnedClassifier):
             return []
         self.load()
         assert self._encoders is not None
-        embedder, reader = self._encoders
+        _, reader = self._encoders
         responses = [r for _, r in pairs]
         with self._lock:  # one batch at a time: torch already uses every core
-            sent = sentence_features(embedder, responses)
+            sent = self.sentences(responses)
             text = text_features(responses)
             cheap = np.hstack([sent, text])
             z = ((cheap - self._shift_gate) / self._scale_gate) @ self._w_gate + self._b_gate

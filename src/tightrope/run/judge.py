@@ -54,13 +54,22 @@ async def judge_stage(
         async with limit:
             progress.advance(await judge_rowids(store, run_id, name, judges[name], rowids, ex))
 
-    for name, rowids in work.items():
-        pieces = [rowids[i : i + JUDGE_BATCH] for i in range(0, len(rowids), JUDGE_BATCH)]
-        if ex.judge_parallel() <= 1:
-            for piece in pieces:
-                await one(name, piece)
-            continue
-        tasks = [asyncio.create_task(one(name, piece)) for piece in pieces]
+    pieces = {
+        name: [rowids[i : i + JUDGE_BATCH] for i in range(0, len(rowids), JUDGE_BATCH)]
+        for name, rowids in work.items()
+    }
+    if ex.judge_parallel() <= 1:
+        # Batch by batch, each batch to every judge in turn: judges that read the same
+        # responses one after the other can reuse what the first computed (the learned judges'
+        # MiniLM features, `judges.shared`).
+        for i in range(max((len(p) for p in pieces.values()), default=0)):
+            for name in pieces:
+                if i < len(pieces[name]):
+                    await one(name, pieces[name][i])
+        progress.finish()
+        return
+    for name in pieces:
+        tasks = [asyncio.create_task(one(name, piece)) for piece in pieces[name]]
         try:
             await asyncio.gather(*tasks)
         finally:
