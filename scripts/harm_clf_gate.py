@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from harm_clf_data import METHODS, Row
 from harm_clf_fit import BLOCKS, Config, oof, prob, rates, train
-from harm_clf_third import CANDIDATES, PICK, expand, matrix, proxy
+from harm_clf_third import CANDIDATES, PICK, expand, proxy
 
 THRESHOLD = 0.60
 MARGINS = tuple(1.0 + 0.25 * i for i in range(9))  # 1.00 ... 3.00 logit units
@@ -155,10 +154,3 @@ def gate_arrays(rows: list[Row], x: Any, chosen: Outcome) -> dict[str, Any]:
         "scale_gate": scale[cols],
         "gate_margin": np.array(chosen.margin),
     }
-
-
-def rows_and_matrix(base: list[Row], xs: list[Row], cache: Path) -> tuple[list[Row], Any]:
-    """Return the third attempt's training rows (with the safe-prompt compliances) and their
-    feature matrix."""
-    rows = base + xs
-    return rows, matrix(rows, cache)

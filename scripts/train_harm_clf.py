@@ -133,7 +133,7 @@ def third(
     """The third attempt (harm_clf_third.py) and generation 2's gate (harm_clf_gate.py): the
     proxy table, the gate's grid, a look at the test file, or the shipped weights (the third
     attempt's regression and the gate, trained on every training row)."""
-    from harm_clf_gate import cascade, cascade_loso, gate_arrays, rows_and_matrix
+    from harm_clf_gate import cascade, cascade_loso, gate_arrays
     from harm_clf_gate import table as gate_table
     from harm_clf_third import expand, fit_pick, matrix, table
 
@@ -142,7 +142,8 @@ def third(
     if not (look or gate or look_gate or write):
         table(base, xs, cache)
         return
-    rows, x = rows_and_matrix(base, xs, cache)
+    rows = base + xs
+    x = matrix(rows, cache)
     chosen = gate_table(rows, x) if gate or look_gate or write else None
     if chosen is not None and gate:
         cascade_loso(rows, x, chosen)

@@ -43,25 +43,21 @@ class SharedEncoders:
 
         from tightrope.judges.clf import SENTENCE_DIM, sentence_features
 
-        with self._recent_lock:
-            known = {t: self._recent[t] for t in texts if t in self._recent}
-        missing = list(dict.fromkeys(t for t in texts if t not in known))
-        if missing:
-            fresh = sentence_features(self.encoders[0], missing)
-            with self._recent_lock:
-                for t, row in zip(missing, fresh, strict=True):
-                    known[t] = row
-                    self._recent[t] = row
-                while len(self._recent) > self.RECENT:
-                    self._recent.popitem(last=False)
+        known: dict[str, Any] = {}
         with self._recent_lock:
             for t in texts:
                 if t in self._recent:
                     self._recent.move_to_end(t)
-        out = np.zeros((len(texts), 4 * SENTENCE_DIM))
-        for i, t in enumerate(texts):
-            out[i] = known[t]
-        return out
+                    known[t] = self._recent[t]
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = sentence_features(self.encoders[0], missing)
+            with self._recent_lock:
+                for t, row in zip(missing, fresh, strict=True):
+                    known[t] = self._recent[t] = row
+                while len(self._recent) > self.RECENT:
+                    self._recent.popitem(last=False)
+        return np.array([known[t] for t in texts]).reshape(len(texts), 4 * SENTENCE_DIM)
 
 
 _shared: weakref.ref[SharedEncoders] | None = None

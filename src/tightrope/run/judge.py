@@ -66,15 +66,14 @@ async def judge_stage(
             for name in pieces:
                 if i < len(pieces[name]):
                     await one(name, pieces[name][i])
-        progress.finish()
-        return
-    for name in pieces:
-        tasks = [asyncio.create_task(one(name, piece)) for piece in pieces[name]]
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
+    else:
+        for name in pieces:
+            tasks = [asyncio.create_task(one(name, piece)) for piece in pieces[name]]
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                for task in tasks:
+                    task.cancel()
     progress.finish()
 
 
