@@ -14,6 +14,7 @@ Inspect AI runs alone take about half an hour). The differences (default -> full
     200 (each cold Ray run starts and stops a local cluster: about 13 s on 2 cores);
   * judge_throughput: refusal-clf and harm-clf on 200 responses -> 100,000 (the other judges:
     100,000);
+  * judge_stages: the learned judges' stages on 200 responses -> 2,000, with the int8 check;
   * cli_walltime: adds 5 whole default runs (about 3 minutes each);
   * embedded_throughput, gcg_speed, pair_speed: smaller workloads -> those of docs/benchmarks.md;
   * stats_speed: 5,000 prompts -> 20,000 and 100,000 (the replaced pure-Python statistics, timed
@@ -93,6 +94,11 @@ BENCHMARKS = (
         "judge_throughput",
         ("--responses", "100000", "--clf-responses", "200", "--repeats", "5"),
         ("--responses", "100000", "--clf-responses", "100000", "--repeats", "5"),
+    ),
+    Bench(
+        "judge_stages",
+        ("--responses", "200", "--repeats", "5"),
+        ("--responses", "2000", "--repeats", "5", "--int8"),
     ),
     Bench(
         "embedded_throughput",

@@ -110,6 +110,28 @@ class LearnedClassifier(abc.ABC):
         """Return the gate logit at the label boundary, around which the gate is unsure."""
         return 0.0
 
+    @property
+    def encoders(self) -> tuple[Any, tuple[Any, Any]]:
+        """The (MiniLM embedder, SmolLM2 reader) this judge reads with, loaded if need be."""
+        self.load()
+        assert self._encoders is not None
+        return self._encoders
+
+    def gate_logits(self, cheap: Any) -> Any:
+        """Return the gate's logit per row of unscaled cheap features (`cheap_features`)."""
+        return ((cheap - self._shift_gate) / self._scale_gate) @ self._w_gate + self._b_gate
+
+    def full_logits(self, x: Any) -> Any:
+        """Return the full regression's logit per row of unscaled full features."""
+        return ((x - self._shift) / self._scale) @ self._w + self._b
+
+    def unsure(self, z: Any) -> Any:
+        """Return the indices of the gate logits `z` within the margin of `gate_centre()`:
+        the responses SmolLM2 reads."""
+        import numpy as np
+
+        return np.flatnonzero(np.abs(z - self.gate_centre()) < self._margin)
+
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         """Return the judge's probability per (request, response) (`decide`)."""
         return [p for p, _ in self.decide(pairs)]
@@ -125,19 +147,17 @@ class LearnedClassifier(abc.ABC):
 
         if not pairs:
             return []
-        self.load()
-        assert self._encoders is not None
-        _, reader = self._encoders
+        _, reader = self.encoders
         responses = [r for _, r in pairs]
         with self._lock:  # one batch at a time: torch already uses every core
             sent = self.sentences(responses)
             cheap = self.cheap_features(sent, responses)
-            z = ((cheap - self._shift_gate) / self._scale_gate) @ self._w_gate + self._b_gate
-            deferred = np.flatnonzero(np.abs(z - self.gate_centre()) < self._margin)
+            z = self.gate_logits(cheap)
+            deferred = self.unsure(z)
             if deferred.size:
                 states = self.read_states(reader, [pairs[int(i)] for i in deferred])
                 x = self.full_features(sent[deferred], states, cheap[deferred])
-                z[deferred] = ((x - self._shift) / self._scale) @ self._w + self._b
+                z[deferred] = self.full_logits(x)
         read = np.zeros(len(pairs), dtype=bool)
         read[deferred] = True
         return [(float(p), bool(r)) for p, r in zip(1.0 / (1.0 + np.exp(-z)), read, strict=True)]
