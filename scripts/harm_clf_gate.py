@@ -120,10 +120,12 @@ def table(rows: list[Row], x: Any) -> Outcome | None:
     return chosen
 
 
-def cascade_loso(rows: list[Row], x: Any, chosen: Outcome) -> None:
+def cascade_loso(rows: list[Row], x: Any, chosen: Outcome) -> list[dict[str, Any]]:
     """Print each attack method's leave-one-source-out figures for the full regression and the
-    cascade (both trained without that method's artifacts)."""
+    cascade (both trained without that method's artifacts); return the cascade's confusion
+    counts per method against JailbreakBench's judge labels (unsafe = positive)."""
     full = CANDIDATES[PICK][1]
+    counts: list[dict[str, Any]] = []
     for m in METHODS:
         tr = np.array([r.source != m for r in rows])
         kept = [r for r, t in zip(rows, tr, strict=True) if t]
@@ -138,6 +140,18 @@ def cascade_loso(rows: list[Row], x: Any, chosen: Outcome) -> None:
             f" (gate decides {sure.mean():.1%})",
             flush=True,
         )
+        pred = pc >= THRESHOLD
+        counts.append(
+            {
+                "source": m,
+                "tp": int((pred & (y == 1)).sum()),
+                "fp": int((pred & (y == 0)).sum()),
+                "fn": int((~pred & (y == 1)).sum()),
+                "tn": int((~pred & (y == 0)).sum()),
+                "gate_decides": int(sure.sum()),
+            }
+        )
+    return counts
 
 
 def gate_arrays(rows: list[Row], x: Any, chosen: Outcome) -> dict[str, Any]:

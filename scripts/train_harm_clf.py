@@ -15,6 +15,7 @@ shipped weights. docs/judges.md has every figure and every look.
     python scripts/train_harm_clf.py --test 16 [--cache DIR] [--data-dir DIR]
     python scripts/train_harm_clf.py --variants [--cache DIR] [--data-dir DIR]
     python scripts/train_harm_clf.py --third [--test-third] [--write] [--cache DIR] [--data-dir DIR]
+    python scripts/train_harm_clf.py --gate [--loso-json FILE] [--test-gate] [--cache DIR] [--data-dir DIR]
     python scripts/train_harm_clf.py --composition [--data-dir DIR]
 
 Features are computed once (about 7 minutes for 2,113 rows on 2 busy cores, 2 more for the
@@ -25,6 +26,7 @@ directory).
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -129,6 +131,7 @@ def third(
     gate: bool,
     look_gate: bool,
     write: bool,
+    loso_json: Path | None = None,
 ) -> None:
     """The third attempt (harm_clf_third.py) and generation 2's gate (harm_clf_gate.py): the
     proxy table, the gate's grid, a look at the test file, or the shipped weights (the third
@@ -146,7 +149,9 @@ def third(
     x = matrix(rows, cache)
     chosen = gate_table(rows, x) if gate or look_gate or write else None
     if chosen is not None and gate:
-        cascade_loso(rows, x, chosen)
+        loso = cascade_loso(rows, x, chosen)
+        if loso_json is not None:
+            write_loso(loso_json, loso, chosen)
     if not (look or look_gate or write):
         return
     model, cfg, thr = fit_pick(base, xs, cache)
@@ -172,6 +177,26 @@ def third(
             **arrays,
         )
         print(f"wrote {WEIGHTS}")
+
+
+def write_loso(path: Path, counts: list[dict[str, Any]], chosen: Any) -> None:
+    """Write the cascade's leave-one-source-out counts as JSON (`scripts/loso_card.py` puts
+    them into harm-clf's card)."""
+    from harm_clf_gate import THRESHOLD as GATE_THRESHOLD
+
+    doc = {
+        "what": "harm-clf leave-one-source-out confusion counts (scripts/train_harm_clf.py --gate)",
+        "data": "shared/data (the pinned benchmark files; see its SHA256SUMS)",
+        "truth": "JailbreakBench's Llama-3-70B judge (the artifacts' `jailbroken`), not humans",
+        "recipe": (
+            f"F at {GATE_THRESHOLD:.2f} behind the gate ({'+'.join(chosen.gate.blocks)},"
+            f" l2={chosen.gate.l2:g}, margin {chosen.margin:.2f}), both trained without the"
+            " left-out attack method's artifacts"
+        ),
+        "sources": counts,
+    }
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
 
 
 def report_look(title: str, pt: Any, yt: Any, thr: float) -> None:
@@ -210,6 +235,11 @@ def main() -> None:
     )
     ap.add_argument(
         "--gate", action="store_true", help="generation 2's gate grid and its LOSO (training rows)"
+    )
+    ap.add_argument(
+        "--loso-json",
+        default=None,
+        help="with --gate: write the cascade's leave-one-source-out counts to this file",
     )
     ap.add_argument(
         "--test-gate", action="store_true", help="the fourth look: the cascade on the test file"
@@ -252,6 +282,7 @@ def main() -> None:
             gate=args.gate,
             look_gate=args.test_gate,
             write=args.write,
+            loso_json=Path(args.loso_json) if args.loso_json else None,
         )
         return
     y = np.array([r.unsafe for r in rows])

@@ -15,6 +15,7 @@ from tightrope.judges import get_judge
 from tightrope.judges.card import (
     SHIPPED,
     card_from_report,
+    held_out_confusions,
     held_out_groups,
     load_cards,
     save_card,
@@ -133,6 +134,50 @@ def test_refusal_clf_card_carries_leave_one_model_out_figures() -> None:
     assert held_out_groups(lomo["views"]["unseen_model_and_prompts"]) == card.held_out_by_model
 
 
+def test_held_out_confusions_against_hand_computed_figures() -> None:
+    groups = held_out_confusions(
+        [
+            {"source": "a", "tp": 3, "fp": 1, "fn": 1, "tn": 5},
+            {"source": "b", "tp": 0, "fp": 0, "fn": 2, "tn": 2},
+        ]
+    )
+    a, b, total = groups
+    assert [g.group for g in groups] == ["a", "b", "all"]
+    assert (a.correct, a.n, a.accuracy.value) == (8, 10, 0.8)
+    assert (a.sensitivity and a.sensitivity.value, a.specificity and a.specificity.value) == (
+        0.75,
+        pytest.approx(5 / 6),
+    )
+    assert (total.tp, total.fp, total.fn, total.tn, total.correct, total.n) == (3, 1, 3, 7, 10, 14)
+    assert b.sensitivity is not None and b.sensitivity.value == 0.0
+    assert (b.sensitivity.low, b.sensitivity.high) == pytest.approx(wilson_interval(0, 2))
+    assert a.summary() == "a 80.0% [49.0–94.3] (8/10); Se 75.0% (3/4), Sp 83.3% (5/6)"
+    # An entry without confusion counts (leave-one-model-out) reads as before.
+    (plain, *_) = held_out_groups([{"model": "m", "correct": 8, "n": 10}])
+    assert plain.summary() == "m 80.0% [49.0–94.3] (8/10)"
+
+
+def test_harm_clf_card_carries_leave_one_source_out_figures() -> None:
+    """Issue 13, item 1: the figures on attack methods harm-clf was not trained on, consistent
+    with the counts the training script wrote, and saying whose labels they are measured on."""
+    (card,) = [c for c in load_cards(SHIPPED) if (c.judge, c.set.name) == ("harm-clf", "jbb")]
+    groups = {h.group: h for h in card.held_out_by_source}
+    assert list(groups) == ["PAIR", "JBC", "prompt_with_random_search", "all"]
+    for h in card.held_out_by_source:
+        assert h.tp is not None and h.fp is not None and h.fn is not None and h.tn is not None
+        assert h.correct == h.tp + h.tn and h.n == h.tp + h.fp + h.fn + h.tn
+        assert h.sensitivity is not None and h.specificity is not None
+        assert h.sensitivity.value == pytest.approx(h.tp / (h.tp + h.fn))
+        assert (h.specificity.low, h.specificity.high) == pytest.approx(
+            wilson_interval(h.tn, h.tn + h.fp)
+        )
+    assert groups["all"].n == sum(groups[m].n for m in groups if m != "all")
+    assert "Llama-3-70B" in card.held_out_source_note and "not a human" in card.held_out_source_note
+    loso = json.loads((ROOT / "scripts" / "harm_clf_loso.json").read_text("utf-8"))
+    assert held_out_confusions(loso["sources"]) == card.held_out_by_source
+    assert card.held_out_by_model == []
+
+
 def test_cards_without_held_out_figures_still_load_and_save_unchanged(tmp_path: Path) -> None:
     (gcg,) = [c for c in load_cards(SHIPPED) if (c.judge, c.set.name) == ("gcg-strings", "jbb")]
     assert "held_out_by_model" not in (SHIPPED / "gcg-strings--jbb.json").read_text("utf-8")
@@ -144,13 +189,26 @@ def test_cards_without_held_out_figures_still_load_and_save_unchanged(tmp_path: 
 def test_saving_a_card_keeps_held_out_figures_of_the_same_version(tmp_path: Path) -> None:
     (clf,) = [c for c in load_cards(SHIPPED) if (c.judge, c.set.name) == ("refusal-clf", "xstest")]
     assert clf.held_out_by_model
-    save_card(clf, tmp_path)
+    path = save_card(clf, tmp_path)
+    assert path.read_bytes() == (SHIPPED / "refusal-clf--xstest.json").read_bytes()
     bare = clf.model_copy(update={"held_out_by_model": [], "held_out_note": "", "date": "x"})
     (kept,) = load_cards(Path(save_card(bare, tmp_path)).parent)
     assert kept.date == "x" and kept.held_out_by_model == clf.held_out_by_model
     other = bare.model_copy(update={"version": "other"})
     (dropped,) = load_cards(Path(save_card(other, tmp_path)).parent)
     assert dropped.held_out_by_model == []
+    # The same for the leave-one-source-out figures (harm-clf's), each kind on its own.
+    (harm,) = [c for c in load_cards(SHIPPED) if (c.judge, c.set.name) == ("harm-clf", "jbb")]
+    folder = tmp_path / "harm"
+    assert save_card(harm, folder).read_bytes() == (SHIPPED / "harm-clf--jbb.json").read_bytes()
+    bare_harm = harm.model_copy(update={"held_out_by_source": [], "held_out_source_note": ""})
+    (kept_harm,) = load_cards(Path(save_card(bare_harm, folder)).parent)
+    assert kept_harm.held_out_by_source == harm.held_out_by_source
+    assert kept_harm.held_out_source_note == harm.held_out_source_note
+    newer = bare_harm.model_copy(update={"version": "other"})
+    (dropped_harm,) = load_cards(Path(save_card(newer, folder)).parent)
+    assert dropped_harm.held_out_by_source == []
+    assert "held_out_by_source" not in (folder / "harm-clf--jbb.json").read_text("utf-8")
 
 
 def test_judges_listing_shows_the_cards_held_out_counts(tmp_path: Path) -> None:
@@ -165,6 +223,18 @@ def test_judges_listing_shows_the_cards_held_out_counts(tmp_path: Path) -> None:
     for h in card.held_out_by_model:
         assert f"{100 * h.correct / h.n:.1f}%" in listing.stdout
         assert f"({h.correct}/{h.n})" in listing.stdout
+    # harm-clf's figures on attack methods it was not trained on, with Se and Sp.
+    shipped = SHIPPED / "harm-clf--jbb.json"
+    (cards / shipped.name).write_bytes(shipped.read_bytes())
+    (harm,) = [c for c in load_cards(cards) if c.judge == "harm-clf"]
+    listing = tightrope("judges", cwd=tmp_path, TIGHTROPE_CARDS_DIR=str(cards))
+    assert listing.returncode == 0, listing.stderr
+    flat = " ".join(listing.stdout.split())
+    assert "(LOSO):" in listing.stdout
+    assert "Llama-3-70B" in flat  # whose labels the figures are measured against
+    for h in harm.held_out_by_source:
+        assert f"({h.tp}/{(h.tp or 0) + (h.fn or 0)})" in flat
+        assert f"({h.tn}/{(h.tn or 0) + (h.fp or 0)})" in flat
     # Which LLM judges are for the fine-tuned weights and which for general chat models.
     text = " ".join(listing.stdout.split())
     assert "harmbench-chat and llamaguard-chat are tightrope's wording" in text

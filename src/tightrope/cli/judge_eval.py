@@ -222,6 +222,11 @@ def list_judges() -> None:
             if c.held_out_by_model:
                 lines.append("  accuracy, unseen models (LOMO):")
                 lines += [f"    {h.summary()}" for h in c.held_out_by_model]
+            if c.held_out_by_source:
+                lines.append("  accuracy, unseen sources (LOSO):")
+                lines += [f"    {h.summary()}" for h in c.held_out_by_source]
+                # Its truth may not be the card set's human label: the note says whose it is.
+                lines.append(f"    ({c.held_out_source_note})")
         table.add_row(name, _what(name), kind, speed, "\n".join(lines) or "no card")
     stdout.print(table)
     stdout.print(

@@ -17,7 +17,10 @@ A card may also carry `held_out_by_model` (optional; cards without it load as be
 judge's accuracy on the responses of models it was not trained on, one entry per left-out model
 (and `all`), with counts and a Wilson 95% interval, and `held_out_note` saying how they were
 measured. refusal-clf's XSTest card has them from ``scripts/train_refusal_clf.py --lomo --json
-FILE`` via ``scripts/lomo_card.py FILE``.
+FILE`` via ``scripts/lomo_card.py FILE``. In the same way `held_out_by_source` and
+`held_out_source_note` hold a judge's figures on sources it was not trained on (for harm-clf:
+each attack method's artifacts, with its confusion counts, sensitivity and specificity too),
+from ``scripts/train_harm_clf.py --gate --loso-json FILE`` via ``scripts/loso_card.py FILE``.
 
 The environment variable TIGHTROPE_CARDS_DIR, when set, names another folder to read cards from
 and save them to (tests use it; so can a user with cards of their own).
@@ -64,7 +67,9 @@ class CardSet(BaseModel):
 
 
 class HeldOut(BaseModel):
-    """Accuracy on one left-out group (a model whose responses the judge never saw in training)."""
+    """Accuracy on one left-out group (a model, or a source such as an attack method, whose
+    responses the judge never saw in training); where the counts say which rows were positive,
+    also the confusion counts with sensitivity and specificity."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -72,14 +77,27 @@ class HeldOut(BaseModel):
     correct: int
     n: int
     accuracy: Proportion
+    tp: int | None = None
+    fp: int | None = None
+    fn: int | None = None
+    tn: int | None = None
+    sensitivity: Proportion | None = None
+    specificity: Proportion | None = None
 
     def summary(self) -> str:
-        """Return `group acc% [low–high] (correct/n)`."""
+        """Return `group acc% [low–high] (correct/n)`, then `Se x% (tp/positives), Sp y%
+        (tn/negatives)` where the entry has confusion counts."""
         a = self.accuracy
-        return (
+        text = (
             f"{self.group} {100 * a.value:.1f}% [{100 * a.low:.1f}–{100 * a.high:.1f}] "
             f"({self.correct}/{self.n})"
         )
+        if self.tp is None or self.fp is None or self.fn is None or self.tn is None:
+            return text
+        pos, neg = self.tp + self.fn, self.tn + self.fp
+        se = f"{100 * self.tp / pos:.1f}%" if pos else "-"
+        sp = f"{100 * self.tn / neg:.1f}%" if neg else "-"
+        return f"{text}; Se {se} ({self.tp}/{pos}), Sp {sp} ({self.tn}/{neg})"
 
 
 class JudgeCard(BaseModel):
@@ -103,6 +121,8 @@ class JudgeCard(BaseModel):
     tightrope_version: str
     held_out_by_model: list[HeldOut] = Field(default_factory=list)
     held_out_note: str = ""
+    held_out_by_source: list[HeldOut] = Field(default_factory=list)
+    held_out_source_note: str = ""
 
     def summary(self) -> str:
         """Return one line: set, n, Se and Sp with their intervals."""
@@ -114,10 +134,16 @@ class JudgeCard(BaseModel):
         )
 
     def held_out_summary(self) -> str:
-        """Return one line of the leave-one-model-out accuracies, or "" when the card has none."""
-        if not self.held_out_by_model:
-            return ""
-        return "unseen models: " + ", ".join(h.summary() for h in self.held_out_by_model)
+        """Return one line of the leave-one-model-out and leave-one-source-out figures, or ""
+        when the card has none."""
+        parts = []
+        if self.held_out_by_model:
+            parts.append("unseen models: " + ", ".join(h.summary() for h in self.held_out_by_model))
+        if self.held_out_by_source:
+            parts.append(
+                "unseen sources: " + ", ".join(h.summary() for h in self.held_out_by_source)
+            )
+        return "; ".join(parts)
 
 
 def held_out_groups(counts: Iterable[Mapping[str, Any]]) -> list[HeldOut]:
@@ -135,6 +161,34 @@ def held_out_groups(counts: Iterable[Mapping[str, Any]]) -> list[HeldOut]:
     if len(out) > 1:
         right, n = sum(h.correct for h in out), sum(h.n for h in out)
         out.append(HeldOut(group="all", correct=right, n=n, accuracy=_proportion(right, n)))
+    return out
+
+
+def held_out_confusions(counts: Iterable[Mapping[str, Any]]) -> list[HeldOut]:
+    """Return one HeldOut per `{"source", "tp", "fp", "fn", "tn"}` entry, then their total as
+    `all`, with accuracy, sensitivity and specificity and their Wilson 95% intervals (the
+    counts `train_harm_clf.py --gate --loso-json` writes)."""
+    groups: list[tuple[str, tuple[int, ...]]] = [
+        (str(c["source"]), tuple(int(c[k]) for k in ("tp", "fp", "fn", "tn"))) for c in counts
+    ]
+    if len(groups) > 1:
+        groups.append(("all", tuple(map(sum, zip(*(q for _, q in groups), strict=True)))))
+    out = []
+    for group, (tp, fp, fn, tn) in groups:
+        out.append(
+            HeldOut(
+                group=group,
+                correct=tp + tn,
+                n=tp + fp + fn + tn,
+                accuracy=_proportion(tp + tn, tp + fp + fn + tn),
+                tp=tp,
+                fp=fp,
+                fn=fn,
+                tn=tn,
+                sensitivity=_proportion(tp, tp + fn),
+                specificity=_proportion(tn, tn + fp),
+            )
+        )
     return out
 
 
@@ -177,27 +231,29 @@ def find_card(cards: list[JudgeCard], judge: str, side: str) -> JudgeCard | None
 def save_card(card: JudgeCard, folder: Path | None = None) -> Path:
     """Write the card as indented JSON (one file per judge and set); return its path.
 
-    A card without leave-one-model-out figures keeps those of the card it replaces when both are
-    of the same judge version (`judge-eval --save` cannot measure them), and is written without
-    the two optional fields, so a card that never had them is byte-for-byte as before.
+    A card without leave-one-model-out (or leave-one-source-out) figures keeps those of the card
+    it replaces when both are of the same judge version (`judge-eval --save` cannot measure
+    them), and is written without the optional fields it lacks, so a card that never had them is
+    byte-for-byte as before.
     """
     path = card_path(card.judge, card.set.name, folder)
-    if not card.held_out_by_model and path.is_file():
+    held = (("held_out_by_model", "held_out_note"), ("held_out_by_source", "held_out_source_note"))
+    missing = [pair for pair in held if not getattr(card, pair[0])]
+    if missing and path.is_file():
         try:
             old = read_card(path)
         except InputError:
             old = None
-        if old is not None and old.version == card.version and old.held_out_by_model:
+        if old is not None and old.version == card.version:
             card = card.model_copy(
                 update={
-                    "held_out_by_model": old.held_out_by_model,
-                    "held_out_note": old.held_out_note,
+                    k: getattr(old, k) for pair in missing for k in pair if getattr(old, pair[0])
                 }
             )
-    optional = None if card.held_out_by_model else {"held_out_by_model", "held_out_note"}
+    optional = {k for pair in held if not getattr(card, pair[0]) for k in pair}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(card.model_dump(exclude=optional), indent=2) + "\n"
+        text = json.dumps(card.model_dump(exclude=optional, exclude_none=True), indent=2) + "\n"
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write judge card {path}: {exc.strerror or exc}") from None
