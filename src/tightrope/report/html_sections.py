@@ -18,6 +18,7 @@ from tightrope.report.loader import LoadedRun
 from tightrope.report.palette import marker_svg, rate_colour, text_colour_on
 from tightrope.report.series import Series
 from tightrope.report.terminal import format_ci, format_rate, format_value
+from tightrope.report.unseen_attacks import readable_cards, run_unseen_attack_note
 
 HEAT_METRICS = ("not_unsafe", "not_overrefuse")
 
@@ -203,8 +204,10 @@ def instrument_html(runs: Sequence[LoadedRun]) -> str:
     versions and roles, targets, generation parameters and the tightrope version.
     """
     boxes = []
+    cards = readable_cards()
     for run in runs:
         ins = run.instrument
+        unseen = run_unseen_attack_note(run.tables, ins, cards)
         suites = "<br>".join(
             f"{escape(str(s['name']))}@{escape(str(s['version']))} · n={escape(str(s['n']))} · "
             f'<code title="sha256 {escape(str(s["checksum"]))}">sha256 '
@@ -240,6 +243,11 @@ def instrument_html(runs: Sequence[LoadedRun]) -> str:
                     ("judges", "<br>".join(judges)),
                     ("attacks", escape(", ".join(run.attacks))),
                     ("ASR basis", escape(run.tables[0].asr_basis if run.tables else "")),
+                    *(
+                        [("harm judge on new attacks", escape(unseen))]
+                        if unseen is not None
+                        else []
+                    ),
                     ("generation", _gen(ins.get("generation", {}))),
                     ("tightrope", escape(str(ins.get("tightrope_version", "?")))),
                 ]

@@ -24,6 +24,7 @@ from tightrope.report.corrected import (
 from tightrope.report.helm import helm_markdown
 from tightrope.report.loader import LoadedRun
 from tightrope.report.terminal import format_ci, format_value, hierarchy_lines
+from tightrope.report.unseen_attacks import readable_cards, run_unseen_attack_note
 
 _SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\|*_`[]<>#"})
 
@@ -137,6 +138,7 @@ def render_markdown(
     """Return the Markdown report of `runs`: one section per run (`corrections` by run id, as
     `report_corrections` returns them; computed here when not given)."""
     corrections = report_corrections(runs) if corrections is None else corrections
+    cards = readable_cards()
     lines = [
         "# tightrope report",
         "",
@@ -158,6 +160,9 @@ def render_markdown(
             ]
         for t in run.tables:
             lines += _table_md(t)
+        unseen = run_unseen_attack_note(run.tables, run.instrument, cards)
+        if unseen is not None:
+            lines += [f"> **Harm judge on new attacks:** {md_escape(unseen)}", ""]
         lines += helm_markdown(run.helm())
         lines += choice_markdown(run.choice())
         lines += ["### ASR per attack", "", *_attacks_md(run)]

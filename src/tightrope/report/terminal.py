@@ -11,8 +11,10 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from tightrope.judges.card import JudgeCard
 from tightrope.metrics.hierarchy import hierarchy_metrics, hierarchy_note
 from tightrope.metrics.rates import MetricsTable, Rate, complement
+from tightrope.report.unseen_attacks import readable_cards, unseen_attack_note
 from tightrope.textsafe import printable
 
 
@@ -119,9 +121,15 @@ def hierarchy_lines(table: MetricsTable) -> list[str]:
 
 
 def metrics_renderable(
-    table: MetricsTable, instrument: Mapping[str, Any], *, compact: bool = False
+    table: MetricsTable,
+    instrument: Mapping[str, Any],
+    *,
+    compact: bool = False,
+    cards: Sequence[JudgeCard] | None = None,
 ) -> Group:
-    """Return a rich renderable: the per-category table and the lines that name the instrument."""
+    """Return a rich renderable: the per-category table and the lines that name the instrument
+    (with `cards`, default the readable judge cards, for the harm judge's caveat on
+    attacks it was not trained on)."""
     t = _table(table, compact=compact)
     overall = table.overall
     lines = [
@@ -143,6 +151,9 @@ def metrics_renderable(
             )
         ),
     ]
+    unseen = unseen_attack_note(table, instrument, readable_cards() if cards is None else cards)
+    if unseen is not None:
+        lines.append(_line(unseen, style="yellow"))
     lines += [_line(text, style="bold") for text in hierarchy_lines(table)]
     if table.harm_judge is None and not hierarchy_metrics(table):
         lines.append(
@@ -176,7 +187,8 @@ def print_tables(
 ) -> None:
     """Print every metrics table of a run, one after another."""
     compact = console.width < 104
+    cards = readable_cards()
     for i, table in enumerate(tables):
         if i:
             console.print()
-        console.print(metrics_renderable(table, instrument, compact=compact))
+        console.print(metrics_renderable(table, instrument, compact=compact, cards=cards))
