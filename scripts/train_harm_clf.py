@@ -180,7 +180,7 @@ def third(
 
 
 def write_loso(path: Path, counts: list[dict[str, Any]], chosen: Any) -> None:
-    """Write the cascade's leave-one-source-out counts as JSON (`scripts/loso_card.py` puts
+    """Write the cascade's leave-one-source-out counts as JSON (`scripts/lomo_card.py` puts
     them into harm-clf's card)."""
     from harm_clf_gate import THRESHOLD as GATE_THRESHOLD
 

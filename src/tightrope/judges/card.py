@@ -20,7 +20,7 @@ measured. refusal-clf's XSTest card has them from ``scripts/train_refusal_clf.py
 FILE`` via ``scripts/lomo_card.py FILE``. In the same way `held_out_by_source` and
 `held_out_source_note` hold a judge's figures on sources it was not trained on (for harm-clf:
 each attack method's artifacts, with its confusion counts, sensitivity and specificity too),
-from ``scripts/train_harm_clf.py --gate --loso-json FILE`` via ``scripts/loso_card.py FILE``.
+from ``scripts/train_harm_clf.py --gate --loso-json FILE`` via ``scripts/lomo_card.py FILE``.
 
 The environment variable TIGHTROPE_CARDS_DIR, when set, names another folder to read cards from
 and save them to (tests use it; so can a user with cards of their own).
