@@ -14,6 +14,7 @@ from cardfactory import make_card
 from tightrope.judges.card import SHIPPED, JudgeCard, held_out_confusions, load_cards, save_card
 from tightrope.metrics.rates import MetricsTable, metrics_table
 from tightrope.report.html import render_html
+from tightrope.report.json_report import report_json
 from tightrope.report.loader import load_runs
 from tightrope.report.markdown import render_markdown
 from tightrope.report.terminal import metrics_renderable
@@ -106,8 +107,11 @@ def test_html_and_markdown_reports_carry_the_note(
     runs = load_runs(out, [attacked, plain])
     markdown = render_markdown(runs)
     html = render_html(runs)
+    doc = report_json(runs)
     expect = "sensitivity 30.0%–90.0%, specificity 50.0%–90.0%"
     assert markdown.count("Harm judge on new attacks") == 1 and expect in markdown
     assert html.count("harm judge on new attacks") == 1 and expect in html
     # The attacked run carries it, the direct-only run does not.
+    assert expect in doc["runs"][0]["harm_judge_on_new_attacks"]
+    assert "harm_judge_on_new_attacks" not in doc["runs"][1]
     assert markdown.index("Harm judge on new attacks") < markdown.index(f"run {plain}")

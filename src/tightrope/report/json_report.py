@@ -23,6 +23,7 @@ from tightrope.report.corrected import (
 )
 from tightrope.report.helm import helm_json
 from tightrope.report.loader import LoadedRun
+from tightrope.report.unseen_attacks import readable_cards, run_unseen_attack_note
 
 RATE_NAMES = ("asr", "not_unsafe", "refusal_rate", "not_overrefuse")
 FORMAT_VERSION = 1
@@ -129,11 +130,21 @@ def corrections_json(tables: Sequence[TableCorrections]) -> list[dict[str, Any]]
     ]
 
 
-def run_json(run: LoadedRun, corrected: Sequence[TableCorrections] | None = None) -> dict[str, Any]:
+def run_json(
+    run: LoadedRun,
+    corrected: Sequence[TableCorrections] | None = None,
+    *,
+    cards: Sequence[JudgeCard] | None = None,
+) -> dict[str, Any]:
     """Return one run as JSON: identity, status, instrument, error counts, tables and the
-    judge-error-corrected rates (`corrected`, computed with the cards when not given)."""
+    judge-error-corrected rates (`corrected`, computed with the cards when not given), and,
+    for a run with an attack whose harm judge's card has leave-one-source-out figures,
+    `harm_judge_on_new_attacks` (`report.unseen_attacks`; `cards` default: the readable ones)."""
     if corrected is None:
         corrected = report_corrections([run])[run.run_id]
+    unseen = run_unseen_attack_note(
+        run.tables, run.instrument, readable_cards() if cards is None else cards
+    )
     return {
         "run_id": run.run_id,
         "status": run.info.status,
@@ -146,6 +157,8 @@ def run_json(run: LoadedRun, corrected: Sequence[TableCorrections] | None = None
         "corrected": corrections_json(corrected),
         "helm": helm_json(run.helm()),
         "multiple_choice": choice_json(run.choice()),
+        # Only where there is a caveat, so other reports keep their shape.
+        **({"harm_judge_on_new_attacks": unseen} if unseen is not None else {}),
     }
 
 
@@ -156,11 +169,12 @@ def report_json(
     """Return the whole report as a JSON-ready dict (`corrections` by run id, as
     `report_corrections` returns them; computed here when not given)."""
     corrections = report_corrections(runs) if corrections is None else corrections
+    cards = readable_cards()
     return {
         "format": "tightrope-report",
         "format_version": FORMAT_VERSION,
         "generated_by": f"tightrope {__version__}",
-        "runs": [run_json(r, corrections[r.run_id]) for r in runs],
+        "runs": [run_json(r, corrections[r.run_id], cards=cards) for r in runs],
     }
 
 

@@ -6,7 +6,7 @@ responses, tested on them; harm-clf's card has them), a table of a run with an a
 attack but `direct`) gets one line saying how far the judge's sensitivity and specificity ranged
 on attacks it had not seen, so that its ASR, and a correction that assumes the card's error
 rates, are read with that in mind. The terminal table, the HTML report and the Markdown report
-print the same line.
+print the same line; the JSON report has it as `harm_judge_on_new_attacks`.
 """
 
 from __future__ import annotations
