@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import runfactory
+from browser import chromium
 from rich.console import Console
 
 from cardfactory import make_card
@@ -115,3 +116,18 @@ def test_html_and_markdown_reports_carry_the_note(
     assert expect in doc["runs"][0]["harm_judge_on_new_attacks"]
     assert "harm_judge_on_new_attacks" not in doc["runs"][1]
     assert markdown.index("Harm judge on new attacks") < markdown.index(f"run {plain}")
+    # Rendered in a real browser: the line is shown in the attacked run's instrument box.
+    page_file = tmp_path / "report.html"
+    page_file.write_text(html, encoding="utf-8")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(page_file.as_uri())
+        shown = page.locator(
+            f'div.box[data-run="{attacked}"] dt:has-text("harm judge on new") + dd'
+        )
+        assert shown.count() == 1 and shown.is_visible()
+        assert expect in shown.inner_text()
+        assert (
+            page.locator(f'div.box[data-run="{plain}"] dt:has-text("harm judge on new")').count()
+            == 0
+        )
