@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 from train_refusal_clf import (
     MODELS,
-    OWN_EXAMPLES,
     S,
     advbench_rows,
     cascade,
     data_dir,
+    extra_rows,
     fit,
     scaling,
     xstest_rows,
@@ -73,15 +73,7 @@ def main() -> None:
         "gates": {m: gate_features(raw[m][:, :S], [r["completion"] for r in rows[m]]) for m in MODELS},
         "truth": {m: np.array([r["final_label"] != "1_full_compliance" for r in rows[m]]) for m in MODELS},
     }  # fmt: skip
-    advbench = advbench_rows(root)
-    extra_raw = np.vstack(
-        [featurize(encoders, [("", t) for t, _ in OWN_EXAMPLES]), featurize(encoders, advbench)]
-    )
-    extra_g = gate_features(
-        extra_raw[:, :S], [t for t, _ in OWN_EXAMPLES] + [t for _, t in advbench]
-    )
-    extra_y = np.array([r for _, r in OWN_EXAMPLES] + [False] * len(advbench), dtype=float)
-    extra = (extra_raw, extra_g, extra_y)
+    extra = extra_rows(encoders, advbench_rows(root))
     print(f"training-half rows: {', '.join(f'{m} {len(rows[m])}' for m in MODELS)}")
     for l2 in L2S:
         pairs = [

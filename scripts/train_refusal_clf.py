@@ -174,6 +174,19 @@ def jailbroken_artifacts(root: Path) -> list[tuple[str, str]]:
     return out
 
 
+def extra_rows(encoders: Any, advbench: list[tuple[str, str]]) -> tuple[Any, Any, Any]:
+    """Return the (raw features, gate features, labels) of the rows every training set gets
+    beside XSTest's: the own examples (read with an empty request), then AdvBench's compliances."""
+    extra_raw = np.vstack(
+        [featurize(encoders, [("", t) for t, _ in OWN_EXAMPLES]), featurize(encoders, advbench)]
+    )
+    extra_g = gate_features(
+        extra_raw[:, :S], [t for t, _ in OWN_EXAMPLES] + [t for _, t in advbench]
+    )
+    extra_y = np.array([r for _, r in OWN_EXAMPLES] + [False] * len(advbench), dtype=float)
+    return extra_raw, extra_g, extra_y
+
+
 def fit(x: Any, y: Any, l2: float = L2) -> tuple[Any, float]:
     """Return (w, b) minimising mean logistic loss + l2/2 |w|^2 by Newton's method."""
     xb = np.hstack([x, np.ones((len(x), 1))])
@@ -358,13 +371,7 @@ def main() -> None:
     train_half = {m: np.array([in_training_split(r["id"]) for r in rows[m]]) for m in MODELS}
     gates = {m: gate_features(raw[m][:, :S], [r["completion"] for r in rows[m]]) for m in MODELS}
     advbench = advbench_rows(root)
-    extra_raw = np.vstack(
-        [featurize(encoders, [("", t) for t, _ in OWN_EXAMPLES]), featurize(encoders, advbench)]
-    )
-    extra_g = gate_features(
-        extra_raw[:, :S], [t for t, _ in OWN_EXAMPLES] + [t for _, t in advbench]
-    )
-    extra_y = np.array([r for _, r in OWN_EXAMPLES] + [False] * len(advbench), dtype=float)
+    extra_raw, extra_g, extra_y = extra_rows(encoders, advbench)
     print(f"extra rows: {len(OWN_EXAMPLES)} own, {len(advbench)} AdvBench compliances")
     if args.lomo:
         counts = lomo(raw, gates, truth, train_half, (extra_raw, extra_g, extra_y))
