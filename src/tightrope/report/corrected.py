@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from tightrope.judges.card import JudgeCard, find_card, load_cards
 from tightrope.metrics.correction import Corrected, corrected_rate
 from tightrope.metrics.rates import MetricsTable
+from tightrope.report.unseen_attacks import unseen_attack_note
 
 if TYPE_CHECKING:
     from tightrope.report.loader import LoadedRun
@@ -88,11 +89,14 @@ class RateCorrection:
 
 @dataclass(frozen=True)
 class TableCorrections:
-    """The corrections of one metrics table (one target and attack), overall row only."""
+    """The corrections of one metrics table (one target and attack), overall row only, and
+    the harm judge's caveat on attacks it was not trained on, where the table has one
+    (`report.unseen_attacks`): it qualifies the same cards' error rates."""
 
     target: str
     attack: str
     rates: tuple[RateCorrection, ...]
+    unseen_attacks: str | None = None
 
 
 def _run_version(judge: str, instrument: Mapping[str, Any]) -> str | None:
@@ -169,9 +173,20 @@ def run_corrections(
 ) -> list[TableCorrections]:
     """Return the corrections of every table of a run, in the tables' order."""
     return [
-        TableCorrections(t.target, t.attack, tuple(table_corrections(t, instrument, cards)))
+        TableCorrections(
+            t.target,
+            t.attack,
+            tuple(table_corrections(t, instrument, cards)),
+            unseen_attack_note(t, instrument, cards),
+        )
         for t in tables
     ]
+
+
+def run_unseen_attacks(tables: Sequence[TableCorrections]) -> str | None:
+    """Return the first of a run's tables' unseen-attack caveats (the text names no attack, so
+    a run's tables share it), or None."""
+    return next((t.unseen_attacks for t in tables if t.unseen_attacks is not None), None)
 
 
 def report_corrections(

@@ -247,7 +247,7 @@ def render_html(
         '<section id="instrument"><h2>Instrument</h2>',
         '<p class="lead">What produced these numbers. Runs are comparable only when suites, '
         "judges and generation parameters match.</p>",
-        instrument_html(runs),
+        instrument_html(runs, corrections),
         "</section>",
         '<section id="samples-section"><h2>Samples</h2>',
         '<p class="lead">Every record. Model output is shown as plain text. Verdict is the '

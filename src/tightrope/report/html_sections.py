@@ -13,12 +13,17 @@ from typing import Any
 
 from tightrope.datasets.taxonomy import CATEGORIES, category_sort_key
 from tightrope.metrics.rates import OVERALL, CategoryRow, Rate
-from tightrope.report.corrected import RateCorrection, TableCorrections, card_label, pct
+from tightrope.report.corrected import (
+    RateCorrection,
+    TableCorrections,
+    card_label,
+    pct,
+    run_unseen_attacks,
+)
 from tightrope.report.loader import LoadedRun
 from tightrope.report.palette import marker_svg, rate_colour, text_colour_on
 from tightrope.report.series import Series
 from tightrope.report.terminal import format_ci, format_rate, format_value
-from tightrope.report.unseen_attacks import readable_cards, run_unseen_attack_note
 
 HEAT_METRICS = ("not_unsafe", "not_overrefuse")
 
@@ -199,15 +204,16 @@ def _gen(gen: dict[str, Any]) -> str:
     return ", ".join(f"{escape(str(k))} {escape(str(v))}" for k, v in gen.items())
 
 
-def instrument_html(runs: Sequence[LoadedRun]) -> str:
+def instrument_html(
+    runs: Sequence[LoadedRun], corrections: Mapping[str, Sequence[TableCorrections]]
+) -> str:
     """Return one box per run naming its instrument: suites with checksums, judges with
     versions and roles, targets, generation parameters and the tightrope version.
     """
     boxes = []
-    cards = readable_cards()
     for run in runs:
         ins = run.instrument
-        unseen = run_unseen_attack_note(run.tables, ins, cards)
+        unseen = run_unseen_attacks(corrections[run.run_id])
         suites = "<br>".join(
             f"{escape(str(s['name']))}@{escape(str(s['version']))} · n={escape(str(s['n']))} · "
             f'<code title="sha256 {escape(str(s["checksum"]))}">sha256 '

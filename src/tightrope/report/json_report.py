@@ -20,10 +20,10 @@ from tightrope.report.corrected import (
     RateCorrection,
     TableCorrections,
     report_corrections,
+    run_unseen_attacks,
 )
 from tightrope.report.helm import helm_json
 from tightrope.report.loader import LoadedRun
-from tightrope.report.unseen_attacks import readable_cards, run_unseen_attack_note
 
 RATE_NAMES = ("asr", "not_unsafe", "refusal_rate", "not_overrefuse")
 FORMAT_VERSION = 1
@@ -130,21 +130,14 @@ def corrections_json(tables: Sequence[TableCorrections]) -> list[dict[str, Any]]
     ]
 
 
-def run_json(
-    run: LoadedRun,
-    corrected: Sequence[TableCorrections] | None = None,
-    *,
-    cards: Sequence[JudgeCard] | None = None,
-) -> dict[str, Any]:
+def run_json(run: LoadedRun, corrected: Sequence[TableCorrections] | None = None) -> dict[str, Any]:
     """Return one run as JSON: identity, status, instrument, error counts, tables and the
     judge-error-corrected rates (`corrected`, computed with the cards when not given), and,
     for a run with an attack whose harm judge's card has leave-one-source-out figures,
-    `harm_judge_on_new_attacks` (`report.unseen_attacks`; `cards` default: the readable ones)."""
+    `harm_judge_on_new_attacks` (`report.unseen_attacks`, carried by the corrections)."""
     if corrected is None:
         corrected = report_corrections([run])[run.run_id]
-    unseen = run_unseen_attack_note(
-        run.tables, run.instrument, readable_cards() if cards is None else cards
-    )
+    unseen = run_unseen_attacks(corrected)
     return {
         "run_id": run.run_id,
         "status": run.info.status,
@@ -169,12 +162,11 @@ def report_json(
     """Return the whole report as a JSON-ready dict (`corrections` by run id, as
     `report_corrections` returns them; computed here when not given)."""
     corrections = report_corrections(runs) if corrections is None else corrections
-    cards = readable_cards()
     return {
         "format": "tightrope-report",
         "format_version": FORMAT_VERSION,
         "generated_by": f"tightrope {__version__}",
-        "runs": [run_json(r, corrections[r.run_id], cards=cards) for r in runs],
+        "runs": [run_json(r, corrections[r.run_id]) for r in runs],
     }
 
 

@@ -20,11 +20,11 @@ from tightrope.report.corrected import (
     card_label,
     pct,
     report_corrections,
+    run_unseen_attacks,
 )
 from tightrope.report.helm import helm_markdown
 from tightrope.report.loader import LoadedRun
 from tightrope.report.terminal import format_ci, format_value, hierarchy_lines
-from tightrope.report.unseen_attacks import readable_cards, run_unseen_attack_note
 
 _SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\|*_`[]<>#"})
 
@@ -138,7 +138,6 @@ def render_markdown(
     """Return the Markdown report of `runs`: one section per run (`corrections` by run id, as
     `report_corrections` returns them; computed here when not given)."""
     corrections = report_corrections(runs) if corrections is None else corrections
-    cards = readable_cards()
     lines = [
         "# tightrope report",
         "",
@@ -160,7 +159,7 @@ def render_markdown(
             ]
         for t in run.tables:
             lines += _table_md(t)
-        unseen = run_unseen_attack_note(run.tables, run.instrument, cards)
+        unseen = run_unseen_attacks(corrections[run.run_id])
         if unseen is not None:
             lines += [f"> **Harm judge on new attacks:** {md_escape(unseen)}", ""]
         lines += helm_markdown(run.helm())

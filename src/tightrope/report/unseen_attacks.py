@@ -6,7 +6,8 @@ responses, tested on them; harm-clf's card has them), a table of a run with an a
 attack but `direct`) gets one line saying how far the judge's sensitivity and specificity ranged
 on attacks it had not seen, so that its ASR, and a correction that assumes the card's error
 rates, are read with that in mind. The terminal table, the HTML report and the Markdown report
-print the same line; the JSON report has it as `harm_judge_on_new_attacks`.
+print the same line; the JSON report has it as `harm_judge_on_new_attacks`. The report files get
+it with the judge-error-corrected rates (`report.corrected`, from the same cards, once).
 """
 
 from __future__ import annotations
@@ -58,15 +59,6 @@ def unseen_attack_note(
         "this ASR (and its correction) may be far off: compare an LLM judge (--judge) or check "
         "a sample by hand"
     )
-
-
-def run_unseen_attack_note(
-    tables: Sequence[MetricsTable], instrument: Mapping[str, Any], cards: Sequence[JudgeCard]
-) -> str | None:
-    """Return the caveat of a run's first table that has one (the text names no attack, so a
-    run's tables share it), or None."""
-    notes = (unseen_attack_note(t, instrument, cards) for t in tables)
-    return next((n for n in notes if n is not None), None)
 
 
 def _range(values: Sequence[float]) -> str:
