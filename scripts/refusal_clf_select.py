@@ -1,0 +1,153 @@
+"""Choose refusal-clf's L2 strength for models it has not seen, on training-half rows only.
+
+    .venv/bin/python scripts/refusal_clf_select.py [--data-dir ../shared/data] [--cache FILE]
+
+The shipped L2 (1e-3) was chosen by cross-validation with every model's answers mixed, which
+cannot see how the recipe carries to another model's way of refusing; issue 13 item 7 asks for
+exactly that. This reads only the training-half prompts (`in_training_split`) of the three
+XSTest completion files, so the held-out half, where refusal-clf's held-out figure and its
+strict leave-one-model-out figures are measured, is never read. For each candidate L2 (the same
+strength for the full regression and the gate, as in training) it prints:
+
+- cross-model: for each file, train on the other two files' training-half rows (with the own
+  and AdvBench rows, as in training), test the cascade (margin GATE_MARGIN) on its
+  training-half rows; the worst of the three;
+- inner CV: accuracy of the cascade under grouped 5-fold cross-validation inside the training
+  half with every model's answers mixed (`train_refusal_clf.inner_folds`, 3 fold assignments
+  here instead of 8 to keep the run short).
+
+The rule, written down before the first run (2026-12-07): among the candidates whose inner-CV
+accuracy is at most 0.5 points below the best candidate's, take the one with the best worst-file
+cross-model accuracy; ties go to the larger L2 (the simpler model). It writes nothing;
+`train_refusal_clf.py` holds the chosen L2 and then re-picks the gate's margin (`--inner-cv`).
+``--cache FILE`` keeps the features (training-half rows only) between runs, outside the
+repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from train_refusal_clf import (
+    MODELS,
+    S,
+    advbench_rows,
+    cascade,
+    data_dir,
+    extra_rows,
+    fit,
+    inner_folds,
+    scaling,
+    xstest_rows,
+)
+
+from tightrope.judges.clf import featurize, gate_features, in_training_split, load_encoders
+
+L2S = (1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3)
+INNER_SEEDS = 3
+INNER_SLACK = 0.005  # how far below the best inner-CV accuracy a candidate may be
+
+
+def training_half(root: Path, cache: Path | None) -> dict[str, Any]:
+    """Return the training-half rows' features per file ("raw", "gates", "truth", "ids") and the
+    extra rows' ("extra"), read from `cache` when it holds them."""
+    if cache is not None and cache.exists():
+        z = np.load(cache)
+        return {
+            "raw": {m: z[f"raw_{m}"] for m in MODELS},
+            "gates": {m: z[f"gates_{m}"] for m in MODELS},
+            "truth": {m: z[f"truth_{m}"] for m in MODELS},
+            "ids": {m: [str(i) for i in z[f"ids_{m}"]] for m in MODELS},
+            "extra": (z["extra_raw"], z["extra_g"], z["extra_y"]),
+        }
+    encoders = load_encoders()
+    rows = {m: [r for r in xstest_rows(root, m) if in_training_split(r["id"])] for m in MODELS}
+    raw = {
+        m: featurize(encoders, [(r["prompt"], r["completion"]) for r in rows[m]]) for m in MODELS
+    }
+    feats = {
+        "raw": raw,
+        "gates": {m: gate_features(raw[m][:, :S], [r["completion"] for r in rows[m]]) for m in MODELS},
+        "truth": {m: np.array([r["final_label"] != "1_full_compliance" for r in rows[m]]) for m in MODELS},
+        "ids": {m: [r["id"] for r in rows[m]] for m in MODELS},
+        "extra": extra_rows(encoders, advbench_rows(root)),
+    }  # fmt: skip
+    if cache is not None:
+        arrays = {f"{k}_{m}": np.asarray(feats[k][m]) for k in ("raw", "gates", "truth", "ids") for m in MODELS}  # fmt: skip
+        extra_raw, extra_g, extra_y = feats["extra"]
+        np.savez(cache, extra_raw=extra_raw, extra_g=extra_g, extra_y=extra_y, **arrays)
+    return feats
+
+
+def cross_model(feats: dict[str, Any], out: str, l2: float) -> float:
+    """Return the cascade's accuracy on file `out`'s rows, trained on the other two files' rows
+    and the extra rows at `l2`, model states standardised over the two files' rows."""
+    fit_on = [m for m in MODELS if m != out]
+    raw, gates, truth = feats["raw"], feats["gates"], feats["truth"]
+    extra_raw, extra_g, extra_y = feats["extra"]
+    stack = np.vstack([raw[m] for m in fit_on])
+    shift, scale = scaling(stack, np.ones(len(stack), dtype=bool))
+    x = np.vstack([(raw[m] - shift) / scale for m in fit_on] + [(extra_raw - shift) / scale])
+    g = np.vstack([gates[m] for m in fit_on] + [extra_g])
+    y = np.concatenate([truth[m].astype(float) for m in fit_on] + [extra_y])
+    model, gate = fit(x, y, l2), fit(g, y, l2)
+    pred, _ = cascade(model, gate, (raw[out] - shift) / scale, gates[out])
+    return float((pred == truth[out]).mean())
+
+
+def inner_cv(feats: dict[str, Any], l2: float) -> float:
+    """Return the cascade's mean accuracy under grouped 5-fold CV over the three files' rows
+    mixed (folds by prompt, INNER_SEEDS assignments; the extra rows in every training fold)."""
+    raw_all = np.vstack([feats["raw"][m] for m in MODELS])
+    shift, scale = scaling(raw_all, np.ones(len(raw_all), dtype=bool))
+    x, g = (raw_all - shift) / scale, np.vstack([feats["gates"][m] for m in MODELS])
+    y = np.concatenate([feats["truth"][m].astype(float) for m in MODELS])
+    ids = [i for m in MODELS for i in feats["ids"][m]]
+    extra_raw, extra_g, extra_y = feats["extra"]
+    extra_x = (extra_raw - shift) / scale
+    scores = []
+    for seed in range(INNER_SEEDS):
+        folds, right = inner_folds(ids, seed), 0
+        for f in range(5):
+            fit_y = np.concatenate([y[folds != f], extra_y])
+            model = fit(np.vstack([x[folds != f], extra_x]), fit_y, l2)
+            gate = fit(np.vstack([g[folds != f], extra_g]), fit_y, l2)
+            pred, _ = cascade(model, gate, x[folds == f], g[folds == f])
+            right += int((pred == (y[folds == f] == 1)).sum())
+        scores.append(right / len(y))
+    return float(np.mean(scores))
+
+
+def pick(results: dict[float, tuple[float, float]]) -> float:
+    """Return the L2 the rule picks from {l2: (inner-CV accuracy, worst-file cross-model)}."""
+    best_inner = max(inner for inner, _ in results.values())
+    allowed = [l2 for l2, (inner, _) in results.items() if inner >= best_inner - INNER_SLACK - 1e-12]
+    return max(allowed, key=lambda l2: (results[l2][1], l2))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--cache", type=Path, default=None, help="npz file for the features")
+    args = ap.parse_args()
+    feats = training_half(data_dir(args.data_dir), args.cache)
+    sizes = ", ".join(f"{m} {len(feats['ids'][m])}" for m in MODELS)
+    print(f"training-half rows: {sizes}")
+    results: dict[float, tuple[float, float]] = {}
+    for l2 in L2S:
+        across = {m: cross_model(feats, m, l2) for m in MODELS}
+        inner = inner_cv(feats, l2)
+        results[l2] = (inner, min(across.values()))
+        shown = "  ".join(f"{m} {a:.1%}" for m, a in across.items())
+        print(
+            f"L2 {l2:g}: inner CV {inner:.2%} | cross-model {shown} | worst {min(across.values()):.1%}",
+            flush=True,
+        )
+    print(f"the rule picks L2 {pick(results):g}")
+
+
+if __name__ == "__main__":
+    main()
