@@ -10,7 +10,7 @@ strict leave-one-model-out figures are measured, is never read. For each candida
 strength for the full regression and the gate, as in training) it prints:
 
 - cross-model: for each file, train on the other two files' training-half rows (with the own
-  and AdvBench rows, as in training), test the cascade (margin GATE_MARGIN) on its
+  and AdvBench rows, as in training), test the cascade (margin MARGIN, 1.0) on its
   training-half rows; the worst of the three;
 - inner CV: accuracy of the cascade under grouped 5-fold cross-validation inside the training
   half with every model's answers mixed (`train_refusal_clf.inner_folds`, 3 fold assignments
@@ -49,6 +49,9 @@ from tightrope.judges.clf import featurize, gate_features, in_training_split, lo
 L2S = (1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3)
 INNER_SEEDS = 3
 INNER_SLACK = 0.005  # how far below the best inner-CV accuracy a candidate may be
+# The cascade's margin the rule was run with (v3's); train_refusal_clf.py --inner-cv then re-picks
+# it for the chosen L2, whose logits are on another scale.
+MARGIN = 1.0
 
 
 def training_half(root: Path, cache: Path | None) -> dict[str, Any]:
@@ -68,7 +71,7 @@ def training_half(root: Path, cache: Path | None) -> dict[str, Any]:
     raw = {
         m: featurize(encoders, [(r["prompt"], r["completion"]) for r in rows[m]]) for m in MODELS
     }
-    feats = {
+    feats: dict[str, Any] = {
         "raw": raw,
         "gates": {m: gate_features(raw[m][:, :S], [r["completion"] for r in rows[m]]) for m in MODELS},
         "truth": {m: np.array([r["final_label"] != "1_full_compliance" for r in rows[m]]) for m in MODELS},
@@ -76,16 +79,15 @@ def training_half(root: Path, cache: Path | None) -> dict[str, Any]:
         "extra": extra_rows(encoders, advbench_rows(root)),
     }  # fmt: skip
     if cache is not None:
-        arrays = {f"{k}_{m}": np.asarray(feats[k][m]) for k in ("raw", "gates", "truth", "ids") for m in MODELS}  # fmt: skip
-        extra_raw, extra_g, extra_y = feats["extra"]
-        np.savez(cache, extra_raw=extra_raw, extra_g=extra_g, extra_y=extra_y, **arrays)
+        arrays: dict[str, Any] = {f"{k}_{m}": np.asarray(feats[k][m]) for k in ("raw", "gates", "truth", "ids") for m in MODELS}  # fmt: skip
+        arrays.update(zip(("extra_raw", "extra_g", "extra_y"), feats["extra"], strict=True))
+        np.savez(cache, **arrays)
     return feats
 
 
-def cross_model(feats: dict[str, Any], out: str, l2: float) -> float:
-    """Return the cascade's accuracy on file `out`'s rows, trained on the other two files' rows
-    and the extra rows at `l2`, model states standardised over the two files' rows."""
-    fit_on = [m for m in MODELS if m != out]
+def transfer(feats: dict[str, Any], fit_on: list[str], test_on: str, l2: float) -> float:
+    """Return the cascade's accuracy on file `test_on`'s rows, trained on the `fit_on` files'
+    rows and the extra rows at `l2`, model states standardised over the `fit_on` files' rows."""
     raw, gates, truth = feats["raw"], feats["gates"], feats["truth"]
     extra_raw, extra_g, extra_y = feats["extra"]
     stack = np.vstack([raw[m] for m in fit_on])
@@ -94,8 +96,8 @@ def cross_model(feats: dict[str, Any], out: str, l2: float) -> float:
     g = np.vstack([gates[m] for m in fit_on] + [extra_g])
     y = np.concatenate([truth[m].astype(float) for m in fit_on] + [extra_y])
     model, gate = fit(x, y, l2), fit(g, y, l2)
-    pred, _ = cascade(model, gate, (raw[out] - shift) / scale, gates[out])
-    return float((pred == truth[out]).mean())
+    pred, _ = cascade(model, gate, (raw[test_on] - shift) / scale, gates[test_on], MARGIN)
+    return float((pred == truth[test_on]).mean())
 
 
 def inner_cv(feats: dict[str, Any], l2: float) -> float:
@@ -115,7 +117,7 @@ def inner_cv(feats: dict[str, Any], l2: float) -> float:
             fit_y = np.concatenate([y[folds != f], extra_y])
             model = fit(np.vstack([x[folds != f], extra_x]), fit_y, l2)
             gate = fit(np.vstack([g[folds != f], extra_g]), fit_y, l2)
-            pred, _ = cascade(model, gate, x[folds == f], g[folds == f])
+            pred, _ = cascade(model, gate, x[folds == f], g[folds == f], MARGIN)
             right += int((pred == (y[folds == f] == 1)).sum())
         scores.append(right / len(y))
     return float(np.mean(scores))
@@ -124,7 +126,9 @@ def inner_cv(feats: dict[str, Any], l2: float) -> float:
 def pick(results: dict[float, tuple[float, float]]) -> float:
     """Return the L2 the rule picks from {l2: (inner-CV accuracy, worst-file cross-model)}."""
     best_inner = max(inner for inner, _ in results.values())
-    allowed = [l2 for l2, (inner, _) in results.items() if inner >= best_inner - INNER_SLACK - 1e-12]
+    allowed = [
+        l2 for l2, (inner, _) in results.items() if inner >= best_inner - INNER_SLACK - 1e-12
+    ]
     return max(allowed, key=lambda l2: (results[l2][1], l2))
 
 
@@ -138,7 +142,7 @@ def main() -> None:
     print(f"training-half rows: {sizes}")
     results: dict[float, tuple[float, float]] = {}
     for l2 in L2S:
-        across = {m: cross_model(feats, m, l2) for m in MODELS}
+        across = {m: transfer(feats, [k for k in MODELS if k != m], m, l2) for m in MODELS}
         inner = inner_cv(feats, l2)
         results[l2] = (inner, min(across.values()))
         shown = "  ".join(f"{m} {a:.1%}" for m, a in across.items())
