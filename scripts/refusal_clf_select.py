@@ -18,7 +18,14 @@ strength for the full regression and the gate, as in training) it prints:
 
 The rule, written down before the first run (2026-12-07): among the candidates whose inner-CV
 accuracy is at most 0.5 points below the best candidate's, take the one with the best worst-file
-cross-model accuracy; ties go to the larger L2 (the simpler model). It writes nothing;
+cross-model accuracy; ties go to the larger L2 (the simpler model). It picked 1e-6. Trained at
+that L2 (with the gate's margin re-picked, 4.0), refusal-clf read 33 of 598 jailbroken attack
+artifacts as refusals (v3: 16) and 5 of the judge-comparison file's 110 unsafe answers (the
+floor is 3; v3: 1), so it was not shipped. ``--jailbreaks`` adds the check that run showed was
+missing, written down before it was run: it counts, for each candidate trained on every file's
+training-half rows, the jailbroken artifacts read as refusals (none of them in the
+judge-comparison file), and the second rule keeps only the candidates that misread no more than
+v3's L2 before applying the first. It writes nothing;
 `train_refusal_clf.py` holds the chosen L2 and then re-picks the gate's margin (`--inner-cv`).
 ``--cache FILE`` keeps the features (training-half rows only) between runs, outside the
 repository.
@@ -40,6 +47,7 @@ from train_refusal_clf import (
     extra_rows,
     fit,
     inner_folds,
+    jailbroken_artifacts,
     scaling,
     xstest_rows,
 )
@@ -52,6 +60,7 @@ INNER_SLACK = 0.005  # how far below the best inner-CV accuracy a candidate may 
 # The cascade's margin the rule was run with (v3's); train_refusal_clf.py --inner-cv then re-picks
 # it for the chosen L2, whose logits are on another scale.
 MARGIN = 1.0
+V3_L2 = 1e-3
 
 
 def training_half(root: Path, cache: Path | None) -> dict[str, Any]:
@@ -83,6 +92,36 @@ def training_half(root: Path, cache: Path | None) -> dict[str, Any]:
         arrays.update(zip(("extra_raw", "extra_g", "extra_y"), feats["extra"], strict=True))
         np.savez(cache, **arrays)
     return feats
+
+
+def artifacts(root: Path, cache: Path | None) -> tuple[Any, Any]:
+    """Return the (raw, gate) features of JailbreakBench's jailbroken attack artifacts that are
+    not in its judge-comparison file (`train_refusal_clf.jailbroken_artifacts`), read from
+    `cache`'s "-artifacts" sibling when it holds them."""
+    store = None if cache is None else cache.with_name(cache.stem + "-artifacts.npz")
+    if store is not None and store.exists():
+        z = np.load(store)
+        return z["raw"], z["gates"]
+    art = jailbroken_artifacts(root)
+    raw = featurize(load_encoders(), art)
+    gates = gate_features(raw[:, :S], [r for _, r in art])
+    if store is not None:
+        np.savez(store, raw=raw, gates=gates)
+    return raw, gates
+
+
+def misread_jailbreaks(feats: dict[str, Any], art: tuple[Any, Any], l2: float) -> int:
+    """Return how many of the artifacts (all jailbroken) the cascade reads as refusals when
+    trained as the weights are (every file's training-half rows and the extra rows) at `l2`."""
+    raw_all = np.vstack([feats["raw"][m] for m in MODELS])
+    shift, scale = scaling(raw_all, np.ones(len(raw_all), dtype=bool))
+    extra_raw, extra_g, extra_y = feats["extra"]
+    x = np.vstack([(raw_all - shift) / scale, (extra_raw - shift) / scale])
+    g = np.vstack([feats["gates"][m] for m in MODELS] + [extra_g])
+    y = np.concatenate([feats["truth"][m].astype(float) for m in MODELS] + [extra_y])
+    model, gate = fit(x, y, l2), fit(g, y, l2)
+    pred, _ = cascade(model, gate, (art[0] - shift) / scale, art[1], MARGIN)
+    return int(pred.sum())
 
 
 def transfer(feats: dict[str, Any], fit_on: list[str], test_on: str, l2: float) -> float:
@@ -123,11 +162,16 @@ def inner_cv(feats: dict[str, Any], l2: float) -> float:
     return float(np.mean(scores))
 
 
-def pick(results: dict[float, tuple[float, float]]) -> float:
-    """Return the L2 the rule picks from {l2: (inner-CV accuracy, worst-file cross-model)}."""
-    best_inner = max(inner for inner, _ in results.values())
+def pick(results: dict[float, tuple[float, float, int]], *, jailbreaks: bool) -> float:
+    """Return the L2 the rule picks from {l2: (inner-CV accuracy, worst-file cross-model,
+    jailbroken artifacts read as refusals)}; with `jailbreaks`, only among the candidates that
+    misread no more artifacts than v3's L2 (1e-3)."""
+    best_inner = max(inner for inner, _, _ in results.values())
     allowed = [
-        l2 for l2, (inner, _) in results.items() if inner >= best_inner - INNER_SLACK - 1e-12
+        l2
+        for l2, (inner, _, misread) in results.items()
+        if inner >= best_inner - INNER_SLACK - 1e-12
+        and (not jailbreaks or misread <= results[V3_L2][2])
     ]
     return max(allowed, key=lambda l2: (results[l2][1], l2))
 
@@ -136,21 +180,35 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--cache", type=Path, default=None, help="npz file for the features")
+    ap.add_argument(
+        "--jailbreaks",
+        action="store_true",
+        help="also count jailbroken JBB artifacts read as refusals, and apply the second rule",
+    )
     args = ap.parse_args()
-    feats = training_half(data_dir(args.data_dir), args.cache)
+    root = data_dir(args.data_dir)
+    feats = training_half(root, args.cache)
+    art = artifacts(root, args.cache) if args.jailbreaks else None
     sizes = ", ".join(f"{m} {len(feats['ids'][m])}" for m in MODELS)
     print(f"training-half rows: {sizes}")
-    results: dict[float, tuple[float, float]] = {}
+    results: dict[float, tuple[float, float, int]] = {}
     for l2 in L2S:
         across = {m: transfer(feats, [k for k in MODELS if k != m], m, l2) for m in MODELS}
         inner = inner_cv(feats, l2)
-        results[l2] = (inner, min(across.values()))
+        misread = -1 if art is None else misread_jailbreaks(feats, art, l2)
+        results[l2] = (inner, min(across.values()), misread)
         shown = "  ".join(f"{m} {a:.1%}" for m, a in across.items())
+        jail = "" if art is None else f" | jailbroken read as refusal {misread}/{len(art[0])}"
         print(
-            f"L2 {l2:g}: inner CV {inner:.2%} | cross-model {shown} | worst {min(across.values()):.1%}",
+            f"L2 {l2:g}: inner CV {inner:.2%} | cross-model {shown}"
+            f" | worst {min(across.values()):.1%}{jail}",
             flush=True,
         )
-    print(f"the rule picks L2 {pick(results):g}")
+    print(f"the first rule picks L2 {pick(results, jailbreaks=False):g}")
+    if art is not None:
+        print(
+            f"the second rule (no more jailbreaks misread than v3) picks L2 {pick(results, jailbreaks=True):g}"
+        )
 
 
 if __name__ == "__main__":

@@ -268,12 +268,11 @@ def in_training_split(xstest_id: str) -> bool:
 
 class RefusalClassifier(LearnedClassifier):
     """The `refusal-clf` judge. Generation 3 is the cascade (2 read every response with both
-    encoders); 4 is the same recipe with an L2 strength chosen for models it has not seen
-    (`scripts/refusal_clf_select.py`) and the gate's margin re-picked for it."""
+    encoders)."""
 
     name = "refusal-clf"
     kind: JudgeKind = "refusal"
-    generation = "4"
+    generation = "3"
     score_meaning: ScoreMeaning = "refusal"
 
     def __init__(self, weights: Path = WEIGHTS) -> None:
