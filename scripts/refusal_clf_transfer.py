@@ -14,8 +14,9 @@ the strict leave-one-model-out figures and the card's are measured, is never rea
 - two to one: trained on two files' rows, tested on the third's (the training-half part of
   leave-one-model-out's looser view, "unseen model, all its rows").
 
-It writes nothing. Run once on 2026-12-07 (features 2 minutes, fits seconds); the figures are in
-docs/judges.md.
+It writes nothing. Run on 2026-12-07 (features 2 minutes, fits 3), and again the same day after
+its feature loading moved to `refusal_clf_select.py` (``--cache FILE``): the same table, which
+is in docs/judges.md.
 """
 
 from __future__ import annotations
