@@ -1,6 +1,7 @@
 """Choose refusal-clf's L2 strength for models it has not seen, on training-half rows only.
 
-    .venv/bin/python scripts/refusal_clf_select.py [--data-dir ../shared/data] [--cache FILE]
+    .venv/bin/python scripts/refusal_clf_select.py [--jailbreaks] [--data-dir ../shared/data]
+        [--cache FILE]
 
 The shipped L2 (1e-3) was chosen by cross-validation with every model's answers mixed, which
 cannot see how the recipe carries to another model's way of refusing; issue 13 item 7 asks for
@@ -110,23 +111,9 @@ def artifacts(root: Path, cache: Path | None) -> tuple[Any, Any]:
     return raw, gates
 
 
-def misread_jailbreaks(feats: dict[str, Any], art: tuple[Any, Any], l2: float) -> int:
-    """Return how many of the artifacts (all jailbroken) the cascade reads as refusals when
-    trained as the weights are (every file's training-half rows and the extra rows) at `l2`."""
-    raw_all = np.vstack([feats["raw"][m] for m in MODELS])
-    shift, scale = scaling(raw_all, np.ones(len(raw_all), dtype=bool))
-    extra_raw, extra_g, extra_y = feats["extra"]
-    x = np.vstack([(raw_all - shift) / scale, (extra_raw - shift) / scale])
-    g = np.vstack([feats["gates"][m] for m in MODELS] + [extra_g])
-    y = np.concatenate([feats["truth"][m].astype(float) for m in MODELS] + [extra_y])
-    model, gate = fit(x, y, l2), fit(g, y, l2)
-    pred, _ = cascade(model, gate, (art[0] - shift) / scale, art[1], MARGIN)
-    return int(pred.sum())
-
-
-def transfer(feats: dict[str, Any], fit_on: list[str], test_on: str, l2: float) -> float:
-    """Return the cascade's accuracy on file `test_on`'s rows, trained on the `fit_on` files'
-    rows and the extra rows at `l2`, model states standardised over the `fit_on` files' rows."""
+def trained(feats: dict[str, Any], fit_on: list[str], l2: float) -> tuple[Any, Any, Any, Any]:
+    """Return (model, gate, shift, scale) trained at `l2` as the weights are, on the `fit_on`
+    files' rows and the extra rows, model states standardised over the `fit_on` files' rows."""
     raw, gates, truth = feats["raw"], feats["gates"], feats["truth"]
     extra_raw, extra_g, extra_y = feats["extra"]
     stack = np.vstack([raw[m] for m in fit_on])
@@ -134,9 +121,24 @@ def transfer(feats: dict[str, Any], fit_on: list[str], test_on: str, l2: float) 
     x = np.vstack([(raw[m] - shift) / scale for m in fit_on] + [(extra_raw - shift) / scale])
     g = np.vstack([gates[m] for m in fit_on] + [extra_g])
     y = np.concatenate([truth[m].astype(float) for m in fit_on] + [extra_y])
-    model, gate = fit(x, y, l2), fit(g, y, l2)
-    pred, _ = cascade(model, gate, (raw[test_on] - shift) / scale, gates[test_on], MARGIN)
-    return float((pred == truth[test_on]).mean())
+    return fit(x, y, l2), fit(g, y, l2), shift, scale
+
+
+def misread_jailbreaks(feats: dict[str, Any], art: tuple[Any, Any], l2: float) -> int:
+    """Return how many of the artifacts (all jailbroken) the cascade reads as refusals when
+    trained as the weights are (every file's training-half rows and the extra rows) at `l2`."""
+    model, gate, shift, scale = trained(feats, list(MODELS), l2)
+    pred, _ = cascade(model, gate, (art[0] - shift) / scale, art[1], MARGIN)
+    return int(pred.sum())
+
+
+def transfer(feats: dict[str, Any], fit_on: list[str], test_on: str, l2: float) -> float:
+    """Return the cascade's accuracy on file `test_on`'s rows when trained on the `fit_on`
+    files' rows (`trained`)."""
+    model, gate, shift, scale = trained(feats, fit_on, l2)
+    x = (feats["raw"][test_on] - shift) / scale
+    pred, _ = cascade(model, gate, x, feats["gates"][test_on], MARGIN)
+    return float((pred == feats["truth"][test_on]).mean())
 
 
 def inner_cv(feats: dict[str, Any], l2: float) -> float:
