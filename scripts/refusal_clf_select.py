@@ -47,7 +47,7 @@ from train_refusal_clf import (
     data_dir,
     extra_rows,
     fit,
-    inner_folds,
+    inner_cv_scores,
     jailbroken_artifacts,
     scaling,
     xstest_rows,
@@ -142,26 +142,17 @@ def transfer(feats: dict[str, Any], fit_on: list[str], test_on: str, l2: float) 
 
 
 def inner_cv(feats: dict[str, Any], l2: float) -> float:
-    """Return the cascade's mean accuracy under grouped 5-fold CV over the three files' rows
-    mixed (folds by prompt, INNER_SEEDS assignments; the extra rows in every training fold)."""
+    """Return the cascade's mean accuracy (margin MARGIN) under `train_refusal_clf`'s grouped
+    5-fold CV over the three files' rows mixed, INNER_SEEDS fold assignments."""
     raw_all = np.vstack([feats["raw"][m] for m in MODELS])
     shift, scale = scaling(raw_all, np.ones(len(raw_all), dtype=bool))
     x, g = (raw_all - shift) / scale, np.vstack([feats["gates"][m] for m in MODELS])
     y = np.concatenate([feats["truth"][m].astype(float) for m in MODELS])
     ids = [i for m in MODELS for i in feats["ids"][m]]
     extra_raw, extra_g, extra_y = feats["extra"]
-    extra_x = (extra_raw - shift) / scale
-    scores = []
-    for seed in range(INNER_SEEDS):
-        folds, right = inner_folds(ids, seed), 0
-        for f in range(5):
-            fit_y = np.concatenate([y[folds != f], extra_y])
-            model = fit(np.vstack([x[folds != f], extra_x]), fit_y, l2)
-            gate = fit(np.vstack([g[folds != f], extra_g]), fit_y, l2)
-            pred, _ = cascade(model, gate, x[folds == f], g[folds == f], MARGIN)
-            right += int((pred == (y[folds == f] == 1)).sum())
-        scores.append(right / len(y))
-    return float(np.mean(scores))
+    own = ((extra_raw - shift) / scale, extra_g, extra_y)
+    scores = inner_cv_scores(x, g, y, ids, own, l2=l2, seeds=INNER_SEEDS, margins=(MARGIN,))
+    return float(np.mean([a for a, _ in scores["cascade"][MARGIN]]))
 
 
 def pick(results: dict[float, tuple[float, float, int]], *, jailbreaks: bool) -> float:

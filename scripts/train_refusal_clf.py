@@ -239,20 +239,28 @@ def cascade(
     return np.where(deferred, predict(model, x), zg >= 0), deferred
 
 
-def inner_cv(
-    x: Any, g: Any, y: Any, ids: list[str], own: tuple[Any, Any, Any], l2: float = L2
-) -> None:
-    """Print grouped 5-fold cross-validated accuracy on training-half rows, 8 fold assignments:
-    the full regression's, the gate's alone, and the cascade's at each of GATE_MARGINS with the
-    share SmolLM2 reads; then the margin the selection rule picks."""
+def inner_cv_scores(
+    x: Any,
+    g: Any,
+    y: Any,
+    ids: list[str],
+    own: tuple[Any, Any, Any],
+    *,
+    l2: float = L2,
+    seeds: int = 8,
+    margins: tuple[float, ...] = GATE_MARGINS,
+) -> dict[str, Any]:
+    """Return grouped 5-fold cross-validated accuracy on training-half rows, one entry per
+    fold assignment (`seeds` of them): "full" (the full regression's), "gate" (the gate's alone)
+    and "cascade" ({margin: [(accuracy, share SmolLM2 reads)]}); the own and AdvBench rows
+    (`own`) are in every training fold."""
     own_x, own_g, own_y = own
-    full, alone = [], []
-    casc: dict[float, list[tuple[float, float]]] = {m: [] for m in GATE_MARGINS}
-    for seed in range(8):
+    scores: dict[str, Any] = {"full": [], "gate": [], "cascade": {m: [] for m in margins}}
+    for seed in range(seeds):
         folds = inner_folds(ids, seed)
         right = right_gate = 0
-        right_casc = dict.fromkeys(GATE_MARGINS, 0)
-        read = dict.fromkeys(GATE_MARGINS, 0)
+        right_casc = dict.fromkeys(margins, 0)
+        read = dict.fromkeys(margins, 0)
         for f in range(5):
             fit_y = np.concatenate([y[folds != f], own_y])
             model = fit(np.vstack([x[folds != f], own_x]), fit_y, l2)
@@ -260,14 +268,25 @@ def inner_cv(
             truth = y[folds == f] == 1
             right += int((predict(model, x[folds == f]) == truth).sum())
             right_gate += int((predict(gate, g[folds == f]) == truth).sum())
-            for m in GATE_MARGINS:
+            for m in margins:
                 pred, deferred = cascade(model, gate, x[folds == f], g[folds == f], m)
                 right_casc[m] += int((pred == truth).sum())
                 read[m] += int(deferred.sum())
-        full.append(right / len(y))
-        alone.append(right_gate / len(y))
-        for m in GATE_MARGINS:
-            casc[m].append((right_casc[m] / len(y), read[m] / len(y)))
+        scores["full"].append(right / len(y))
+        scores["gate"].append(right_gate / len(y))
+        for m in margins:
+            scores["cascade"][m].append((right_casc[m] / len(y), read[m] / len(y)))
+    return scores
+
+
+def inner_cv(
+    x: Any, g: Any, y: Any, ids: list[str], own: tuple[Any, Any, Any], l2: float = L2
+) -> None:
+    """Print grouped 5-fold cross-validated accuracy on training-half rows, 8 fold assignments
+    (`inner_cv_scores`): the full regression's, the gate's alone, and the cascade's at each of
+    GATE_MARGINS with the share SmolLM2 reads; then the margin the selection rule picks."""
+    scores = inner_cv_scores(x, g, y, ids, own, l2=l2)
+    full, alone, casc = scores["full"], scores["gate"], scores["cascade"]
     print(
         f"inner CV (training half, {len(y)} rows, 5 folds by prompt x 8): full mean"
         f" {np.mean(full):.2%} (min {min(full):.2%}, max {max(full):.2%});"

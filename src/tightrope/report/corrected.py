@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from tightrope.judges.card import JudgeCard, find_card, load_cards
 from tightrope.metrics.correction import Corrected, corrected_rate
 from tightrope.metrics.rates import MetricsTable
-from tightrope.report.unseen_attacks import unseen_attack_note
+from tightrope.report.unseen_attacks import run_judge_version, unseen_attack_note
 
 if TYPE_CHECKING:
     from tightrope.report.loader import LoadedRun
@@ -99,13 +99,6 @@ class TableCorrections:
     unseen_attacks: str | None = None
 
 
-def _run_version(judge: str, instrument: Mapping[str, Any]) -> str | None:
-    return next(
-        (str(j["version"]) for j in instrument.get("judges", []) if j.get("name") == judge),
-        None,
-    )
-
-
 def _entry(
     rate: str,
     label: str,
@@ -121,7 +114,7 @@ def _entry(
     """Return the correction of `positives` of `n` (the judge's positive class), reported as
     1 - rate when `flip`, with `card` (or the statement that the judge has none)."""
     k = n - positives if flip else positives
-    version = _run_version(judge, instrument)
+    version = run_judge_version(judge, instrument)
     nan = math.nan
     if card is None:
         reason = f"no correction: {judge} has no card on a {side}-side set (tightrope judges)"

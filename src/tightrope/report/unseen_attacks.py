@@ -31,6 +31,15 @@ def readable_cards() -> list[JudgeCard]:
         return []
 
 
+def run_judge_version(judge: str, instrument: Mapping[str, Any]) -> str | None:
+    """Return the version of `judge` a run's instrument records, or None where it names none
+    (a card describes one version; a run's figures come from the version it used)."""
+    return next(
+        (str(j["version"]) for j in instrument.get("judges", []) if j.get("name") == judge),
+        None,
+    )
+
+
 def unseen_attack_note(
     table: MetricsTable, instrument: Mapping[str, Any], cards: Sequence[JudgeCard]
 ) -> str | None:
@@ -48,10 +57,7 @@ def unseen_attack_note(
     sp = [h.specificity.value for h in groups if h.specificity is not None]
     if not se or not sp:
         return None
-    version = next(
-        (str(j["version"]) for j in instrument.get("judges", []) if j.get("name") == judge), None
-    )
-    if version not in (None, card.version):
+    if run_judge_version(judge, instrument) not in (None, card.version):
         return None
     return (
         f"{judge} on attack methods it was not trained on (leave-one-source-out, its card): "
